@@ -1,0 +1,43 @@
+# Quick start: `make serve` serves the example models on 127.0.0.1:8000; `make test` runs the tests.
+# Each target makes .venv, installs the project and builds the example artifacts if they are missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib \
+	model_store/penguins/2/model.joblib model_store/diabetes/1/model.joblib
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test check lint examples install clean
+
+serve: $(INSTALLED) $(ARTIFACTS)
+	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT)
+
+test: $(INSTALLED) $(ARTIFACTS)
+	$(BIN)/python -m pytest
+
+check: $(INSTALLED) $(ARTIFACTS)
+	$(BIN)/model-registry check --config config.yaml
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,examples]'
+	touch $@
+
+# Retrains every example model and rewrites config.yaml with the new checksums.
+examples: $(INSTALLED)
+	$(BIN)/python scripts/train_examples.py
+
+$(ARTIFACTS) &: | $(INSTALLED)
+	$(BIN)/python scripts/train_examples.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,54 @@
+"""The Flask app: ``create_app(config)`` loads the registry and returns an app that serves it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from api import docs, errors, health, models, predict, state
+from api.jsonio import OrjsonProvider
+from registry.config import RegistryConfig, read_config
+from registry.loader import load_registry
+from registry.registry import Registry
+
+API_VERSION = "1.0"
+
+
+def create_app(config: RegistryConfig | str | os.PathLike[str]) -> Flask:
+    """An app serving every version in ``config`` (a parsed config or the path of one).
+
+    Loads every artifact now, once; raises ``ConfigError`` if the file itself is wrong.
+    """
+    if not isinstance(config, RegistryConfig):
+        config = read_config(Path(config))
+    return create_app_for(load_registry(config))
+
+
+def create_app_for(registry: Registry) -> Flask:
+    """An app serving an already-loaded ``registry``."""
+    app = Flask(__name__)
+    app.json = OrjsonProvider(app)
+    app.config.update(
+        MAX_CONTENT_LENGTH=registry.config.server.max_body_bytes,
+        API_TITLE="Model registry",
+        API_VERSION=API_VERSION,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,
+        API_SPEC_OPTIONS={
+            "info": {"description": "Versioned scikit-learn models behind validated JSON predictions."}
+        },
+    )
+    state.init_app(app, registry)
+    api = Api(app)
+    for blueprint in (models.blp, predict.blp, health.blp):
+        api.register_blueprint(blueprint)
+    docs.init_app(app)
+    docs.document_versions(api, registry)
+    errors.init_app(app)
+    return app

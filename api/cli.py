@@ -1,0 +1,104 @@
+"""``model-registry serve`` and ``model-registry check``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from registry.config import CONFIG_ENV, default_config_path, read_config
+from registry.errors import ConfigError
+from registry.loader import load_registry
+from registry.registry import ModelVersion, Registry
+
+EXIT_FAILED_VERSION = 1
+EXIT_CONFIG_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    path = default_config_path(args.config)
+    started = time.perf_counter()
+    try:
+        registry = load_registry(read_config(path))
+    except ConfigError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    elapsed = time.perf_counter() - started
+    if args.command == "check":
+        return check(registry, elapsed)
+    return serve(registry, args, elapsed)
+
+
+def check(registry: Registry, elapsed: float) -> int:
+    """Print one line per version; non-zero if any version failed to load."""
+    versions = registry.all_versions()
+    for version in versions:
+        print(describe_line(version))
+    failed = sum(not v.is_available for v in versions)
+    print(
+        f"{len(versions) - failed} of {len(versions)} versions available "
+        f"({registry.config.path}, loaded in {elapsed:.2f} s)"
+    )
+    return EXIT_FAILED_VERSION if failed else 0
+
+
+def describe_line(version: ModelVersion) -> str:
+    """``model/version  status  detail`` for one version."""
+    name = f"{version.model}/{version.version}"
+    if not version.is_available:
+        return f"{name}  failed  {version.failure}"
+    artifact = version.artifact
+    return (
+        f"{name}  available  {version.task or 'model'}: {artifact.final_estimator}, "
+        f"scikit-learn {artifact.sklearn_version}, sha256 {artifact.sha256[:12]}"
+    )
+
+
+def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
+    """Serve with gunicorn until stopped."""
+    from api import create_app_for
+    from api.server import RegistryServer, gunicorn_options
+
+    log = logging.getLogger("model-registry")
+    for version in registry.all_versions():
+        log.info("%s", describe_line(version))
+    log.info("loaded %s in %.2f s", registry.config.path, elapsed)
+    options = gunicorn_options(args.host, args.port, args.workers, args.timeout, args.access_log)
+    RegistryServer(create_app_for(registry), options).run()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="model-registry", description="Serve versioned scikit-learn models over HTTP."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    config_help = f"config file (default: ${CONFIG_ENV}, else ./config.yaml)"
+    serve_cmd = commands.add_parser("serve", help="serve the models with gunicorn")
+    serve_cmd.add_argument("--config", help=config_help)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: the number of cores)",
+    )
+    serve_cmd.add_argument(
+        "--timeout", type=int, default=30, help="seconds before a stuck worker is replaced"
+    )
+    serve_cmd.add_argument("--access-log", action="store_true", help="log every request")
+    check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
+    check_cmd.add_argument("--config", help=config_help)
+    return parser
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

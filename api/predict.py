@@ -1,0 +1,76 @@
+"""POST predictions: resolve the version, parse the envelope, validate, predict, shape."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.jsonio import json_response, read_json_body
+from api.state import current_registry
+from registry.inference import predict
+from schemas.envelope import parse_envelope
+from schemas.responses import PredictionResponseSchema
+from schemas.validation import validate_rows
+
+blp = Blueprint("predict", __name__, url_prefix="/models", description="Predictions")
+
+ERROR_RESPONSES = {
+    400: "Not valid JSON, or the features are wrong (every problem is listed)",
+    404: "Unknown model or version (the message lists what exists)",
+    413: "Body over the size limit",
+    415: "Body is not JSON",
+    503: "The version failed to load",
+}
+
+
+GENERIC_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "description": "Features of the version named in the path; see its own path "
+                "below for the exact schema.",
+            }
+        }
+    },
+}
+
+
+def document_errors(view):  # type: ignore[no-untyped-def]
+    """Declare the request body and the error responses of a predict operation."""
+    for code, description in ERROR_RESPONSES.items():
+        view = blp.alt_response(code, schema="Error", description=description)(view)
+    return blp.doc(requestBody=GENERIC_BODY)(view)
+
+
+def serve_prediction(name: str, version: str | None) -> Response:
+    """Predict with ``version`` of ``name`` (``None``: the default version) on the request body."""
+    found = current_registry().serving(name, version)
+    rows = validate_rows(found.schema, parse_envelope(read_json_body()))
+    return json_response(
+        {"model": found.model, "version": found.version, "predictions": predict(found, rows)}
+    )
+
+
+@blp.route("/<name>/<version>/predict")
+class VersionPredict(MethodView):
+    @blp.response(200, PredictionResponseSchema)
+    @document_errors
+    def post(self, name: str, version: str) -> Response:
+        """Predict with a version or an alias (latest, stable, ...).
+
+        The body is one row of features, {"instances": [rows]}, {"inputs": {feature: [values]}}
+        or {"data": ...}. Each model version's own request schema is documented on its path.
+        """
+        return serve_prediction(name, version)
+
+
+@blp.route("/<name>/predict")
+class DefaultPredict(MethodView):
+    @blp.response(200, PredictionResponseSchema)
+    @document_errors
+    def post(self, name: str) -> Response:
+        """Predict with the model's default version."""
+        return serve_prediction(name, None)

@@ -1,0 +1,341 @@
+"""Read ``config.yaml`` into frozen dataclasses, reporting every mistake with model, version and key."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from registry.errors import ConfigError
+from registry.versions import sort_versions
+
+CONFIG_ENV = "MODEL_REGISTRY_CONFIG"
+FEATURE_TYPES = ("number", "integer", "boolean", "category")
+TASKS = ("classification", "regression")
+RESERVED_FEATURES = ("instances", "inputs", "data")
+LATEST = "latest"
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_TOP_KEYS = {"store", "models", "server"}
+_SERVER_KEYS = {"max_body_bytes"}
+_MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
+_VERSION_KEYS = {"artifact", "sha256", "task", "description", "features"}
+_FEATURE_KEYS = {"name", "type", "categories", "required", "minimum", "maximum", "description"}
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One input column: its JSON type, whether it may be missing, and what values are valid."""
+
+    name: str
+    type: str
+    required: bool = True
+    categories: tuple[str | int, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """What the config says one version is; nothing here has been loaded yet."""
+
+    model: str
+    version: str
+    artifact: str
+    features: tuple[FeatureSpec, ...]
+    sha256: str | None = None
+    task: str | None = None
+    description: str | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model: its versions (lowest first), aliases and default version."""
+
+    name: str
+    versions: tuple[VersionSpec, ...]
+    description: str = ""
+    default_version: str | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Limits the HTTP server enforces."""
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """The whole config file: where artifacts live, the models, the server's limits."""
+
+    path: Path
+    store: Path
+    models: tuple[ModelSpec, ...]
+    server: ServerSettings = ServerSettings()
+
+
+def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config path: ``explicit`` if given, else ``$MODEL_REGISTRY_CONFIG``, else ./config.yaml."""
+    return Path(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
+
+
+def read_config(path: str | os.PathLike[str]) -> RegistryConfig:
+    """Parse and validate the file at ``path``; raises ``ConfigError`` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Any, path: Path) -> RegistryConfig:
+    """Validate already-parsed YAML; relative paths are taken from ``path``'s folder."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise ConfigError(["the file must hold a mapping with 'store' and 'models'"], str(path))
+    _unknown_keys(data, _TOP_KEYS, "", problems)
+    store = data.get("store", "model_store")
+    if not isinstance(store, str) or not store:
+        problems.append("store: must be a folder path")
+        store = "model_store"
+    models = data.get("models")
+    specs: list[ModelSpec] = []
+    if not isinstance(models, dict) or not models:
+        problems.append("models: must be a mapping of model names to models")
+    else:
+        for name, model in models.items():
+            spec = _parse_model(name, model, problems)
+            if spec is not None:
+                specs.append(spec)
+    server = _parse_server(data.get("server", {}), problems)
+    if problems:
+        raise ConfigError(problems, str(path))
+    return RegistryConfig(
+        path=path,
+        store=(path.parent / store).resolve(),
+        models=tuple(specs),
+        server=server,
+    )
+
+
+def _unknown_keys(data: dict, allowed: set[str], where: str, problems: list[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            problems.append(f"{where}{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _as_name(value: Any, what: str, problems: list[str]) -> str | None:
+    """Version keys and alias targets may be written unquoted as integers; floats are ambiguous."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        problems.append(f'{what}: must be a string such as "1" (quote version names)')
+        return None
+    text = str(value)
+    if not _NAME.match(text):
+        problems.append(f"{what}: '{text}' may hold only letters, digits, '_', '.' and '-'")
+        return None
+    return text
+
+
+def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
+    if not isinstance(data, dict):
+        problems.append("server: must be a mapping")
+        return ServerSettings()
+    _unknown_keys(data, _SERVER_KEYS, "server: ", problems)
+    limit = data.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        problems.append("server: max_body_bytes: must be a positive integer")
+        limit = DEFAULT_MAX_BODY_BYTES
+    return ServerSettings(max_body_bytes=limit)
+
+
+def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | None:
+    name = _as_name(raw_name, f"model {raw_name!r}", problems)
+    if name is None:
+        return None
+    if not isinstance(data, dict):
+        problems.append(f"{name}: must be a mapping with 'versions'")
+        return None
+    _unknown_keys(data, _MODEL_KEYS, f"{name}: ", problems)
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        problems.append(f"{name}: description: must be text")
+        description = ""
+    raw_versions = data.get("versions")
+    if not isinstance(raw_versions, dict) or not raw_versions:
+        problems.append(f"{name}: versions: must map version names to versions")
+        return None
+    names = {str(v) for v in raw_versions}
+    versions: dict[str, VersionSpec] = {}
+    for raw_version, version_data in raw_versions.items():
+        version = _as_name(raw_version, f"{name}: versions: {raw_version!r}", problems)
+        if version is not None:
+            spec = _parse_version(name, version, version_data, problems)
+            if spec is not None:
+                versions[version] = spec
+    default = data.get("default_version")
+    if default is not None:
+        default = _as_name(default, f"{name}: default_version", problems)
+        if default is not None and default not in names:
+            problems.append(f"{name}: default_version: '{default}' is not one of its versions")
+    aliases = _parse_aliases(name, data.get("aliases", {}), names, problems)
+    ordered = tuple(versions[v] for v in sort_versions(versions))
+    return ModelSpec(name, ordered, description, default, aliases)
+
+
+def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str]) -> dict[str, str]:
+    if not isinstance(data, dict):
+        problems.append(f"{model}: aliases: must map alias names to versions")
+        return {}
+    aliases: dict[str, str] = {}
+    for raw_alias, target in data.items():
+        alias = _as_name(raw_alias, f"{model}: aliases: {raw_alias!r}", problems)
+        version = _as_name(target, f"{model}: aliases: {raw_alias}", problems)
+        if alias is None or version is None:
+            continue
+        if alias == LATEST:
+            problems.append(f"{model}: aliases: latest: reserved, it always means the highest version")
+        elif alias in versions:
+            problems.append(f"{model}: aliases: {alias}: is also a version name")
+        elif version not in versions:
+            problems.append(f"{model}: aliases: {alias}: '{version}' is not one of its versions")
+        else:
+            aliases[alias] = version
+    return aliases
+
+
+def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> VersionSpec | None:
+    where = f"{model}/{version}: "
+    if not isinstance(data, dict):
+        problems.append(f"{where}must be a mapping with 'artifact' and 'features'")
+        return None
+    before = len(problems)
+    _unknown_keys(data, _VERSION_KEYS, where, problems)
+    artifact = data.get("artifact")
+    if not isinstance(artifact, str) or not artifact:
+        problems.append(f"{where}artifact: must be a path inside the store")
+    sha256 = data.get("sha256")
+    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.match(sha256.lower())):
+        problems.append(f"{where}sha256: must be 64 hexadecimal digits")
+    task = data.get("task")
+    if task is not None and task not in TASKS:
+        problems.append(f"{where}task: must be one of {', '.join(TASKS)}")
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        problems.append(f"{where}description: must be text")
+    features = _parse_features(where, data.get("features"), problems)
+    if len(problems) > before:
+        return None
+    return VersionSpec(
+        model=model,
+        version=version,
+        artifact=artifact,
+        features=features,
+        sha256=sha256.lower() if sha256 else None,
+        task=task,
+        description=description,
+    )
+
+
+def _parse_features(where: str, data: Any, problems: list[str]) -> tuple[FeatureSpec, ...]:
+    if not isinstance(data, list) or not data:
+        problems.append(f"{where}features: must be a non-empty list")
+        return ()
+    features: list[FeatureSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(data):
+        feature = _parse_feature(f"{where}features[{index}]", item, problems)
+        if feature is None:
+            continue
+        if feature.name in seen:
+            problems.append(f"{where}features[{index}]: name: '{feature.name}' is declared twice")
+        seen.add(feature.name)
+        features.append(feature)
+    return tuple(features)
+
+
+def _parse_feature(where: str, data: Any, problems: list[str]) -> FeatureSpec | None:
+    if not isinstance(data, dict):
+        problems.append(f"{where}: must be a mapping with 'name' and 'type'")
+        return None
+    name = data.get("name")
+    if isinstance(name, str) and name:
+        where = f"{where} ({name})"
+    before = len(problems)
+    _unknown_keys(data, _FEATURE_KEYS, f"{where}: ", problems)
+    if not isinstance(name, str) or not name:
+        problems.append(f"{where}: name: must be a non-empty string")
+    elif name in RESERVED_FEATURES:
+        problems.append(f"{where}: name: '{name}' is reserved (it names a request envelope)")
+    ftype = data.get("type")
+    if ftype not in FEATURE_TYPES:
+        problems.append(f"{where}: type: must be one of {', '.join(FEATURE_TYPES)}")
+    required = data.get("required", True)
+    if not isinstance(required, bool):
+        problems.append(f"{where}: required: must be true or false")
+    categories = _parse_categories(where, ftype, data.get("categories"), problems)
+    bounds = _parse_bounds(where, ftype, data, problems)
+    description = data.get("description")
+    if description is not None and not isinstance(description, str):
+        problems.append(f"{where}: description: must be text")
+    if len(problems) > before:
+        return None
+    return FeatureSpec(name, ftype, required, categories, *bounds, description)
+
+
+def _parse_categories(where: str, ftype: Any, data: Any, problems: list[str]) -> tuple[str | int, ...] | None:
+    if ftype not in FEATURE_TYPES:
+        return None  # the type is already reported; what categories it may have is unknown
+    if ftype != "category":
+        if data is not None:
+            problems.append(f"{where}: categories: only a feature of type category has categories")
+        return None
+    valid = (
+        isinstance(data, list)
+        and data
+        and all(isinstance(c, str | int) and not isinstance(c, bool) for c in data)
+    )
+    if not valid or len({type(c) for c in data}) > 1:
+        problems.append(f"{where}: categories: must be a non-empty list of strings (or of integers)")
+        return None
+    if len(set(data)) != len(data):
+        problems.append(f"{where}: categories: lists a value twice")
+        return None
+    return tuple(data)
+
+
+def _parse_bounds(
+    where: str, ftype: Any, data: dict, problems: list[str]
+) -> tuple[float | None, float | None]:
+    bounds: list[float | None] = []
+    for key in ("minimum", "maximum"):
+        value = data.get(key)
+        if value is not None and ftype not in ("number", "integer"):
+            problems.append(f"{where}: {key}: only number and integer features have bounds")
+            value = None
+        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            problems.append(f"{where}: {key}: must be a number")
+            value = None
+        bounds.append(value)
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        problems.append(f"{where}: minimum: {low} is greater than maximum {high}")
+    return low, high

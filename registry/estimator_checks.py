@@ -1,0 +1,121 @@
+"""Check a loaded estimator against the features its version declares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sklearn.base import is_classifier, is_regressor
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+from registry.config import VersionSpec
+
+
+def infer_task(estimator: Any) -> str | None:
+    """``classification`` or ``regression`` as sklearn tags the estimator, else ``None``."""
+    if is_classifier(estimator):
+        return "classification"
+    if is_regressor(estimator):
+        return "regression"
+    return None
+
+
+def final_estimator(estimator: Any) -> Any:
+    """The last step of a (nested) Pipeline, or the estimator itself."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def estimator_problems(spec: VersionSpec, estimator: Any) -> list[str]:
+    """Every way the estimator disagrees with the spec, each as 'key: what is wrong'."""
+    if not callable(getattr(estimator, "predict", None)):
+        return [f"artifact: {type(estimator).__name__} has no predict method"]
+    problems = _task_problems(spec, estimator) + _feature_problems(spec, estimator)
+    return problems + _category_problems(spec, estimator)
+
+
+def _task_problems(spec: VersionSpec, estimator: Any) -> list[str]:
+    task = infer_task(estimator)
+    if spec.task and task and spec.task != task:
+        return [f"task: declared {spec.task}, but the estimator is a {task} model"]
+    if (spec.task or task) == "classification" and not hasattr(estimator, "classes_"):
+        return ["task: classification, but the estimator has no classes_ (is it fitted?)"]
+    return []
+
+
+def _feature_problems(spec: VersionSpec, estimator: Any) -> list[str]:
+    declared = spec.feature_names
+    expected = getattr(estimator, "feature_names_in_", None)
+    if expected is None:
+        count = getattr(estimator, "n_features_in_", None)
+        if count is not None and count != len(declared):
+            return [f"features: {len(declared)} declared, the estimator expects {count}"]
+        return []
+    expected = [str(name) for name in expected]
+    if expected == declared:
+        return []
+    missing = [n for n in expected if n not in declared]
+    extra = [n for n in declared if n not in expected]
+    detail = []
+    if missing:
+        detail.append(f"not declared: {', '.join(missing)}")
+    if extra:
+        detail.append(f"unknown to the estimator: {', '.join(extra)}")
+    if not detail:
+        detail.append(f"declared in a different order; the estimator's order: {', '.join(expected)}")
+    return [f"features: do not match the estimator's feature_names_in_ ({'; '.join(detail)})"]
+
+
+def _category_problems(spec: VersionSpec, estimator: Any) -> list[str]:
+    known = encoder_categories(estimator)
+    problems = []
+    for feature in spec.features:
+        if feature.type != "category" or feature.name not in known:
+            continue
+        unseen = [c for c in feature.categories if c not in known[feature.name]]
+        if unseen:
+            listed = ", ".join(str(c) for c in sorted(known[feature.name], key=str))
+            problems.append(
+                f"features: {feature.name}: categories {', '.join(map(str, unseen))} "
+                f"were never seen by the estimator's encoder (it knows: {listed})"
+            )
+    return problems
+
+
+def encoder_categories(estimator: Any) -> dict[str, set[Any]]:
+    """Column name -> categories known to a OneHot/Ordinal encoder inside the estimator (NaN left out)."""
+    known: dict[str, set[Any]] = {}
+    for encoder, columns in _encoders(estimator, None):
+        names = getattr(encoder, "feature_names_in_", None)
+        names = [str(n) for n in names] if names is not None else columns
+        if names is None or len(names) != len(encoder.categories_):
+            continue
+        for name, categories in zip(names, encoder.categories_, strict=True):
+            known.setdefault(name, set()).update(c for c in categories.tolist() if not _is_missing(c))
+    return known
+
+
+def _encoders(estimator: Any, columns: Sequence[str] | None) -> Iterator[tuple[Any, Any]]:
+    """Fitted encoders with the column names they received, where those can be told."""
+    if isinstance(estimator, OneHotEncoder | OrdinalEncoder) and hasattr(estimator, "categories_"):
+        yield estimator, columns
+    elif isinstance(estimator, Pipeline):
+        # Steps before an encoder (imputers) keep the columns, so the names carry through.
+        for _, step in estimator.steps:
+            yield from _encoders(step, columns)
+    elif isinstance(estimator, ColumnTransformer):
+        for _, transformer, cols in getattr(estimator, "transformers_", []):
+            listed = _as_list(cols)
+            names = listed if all(isinstance(c, str) for c in listed) else None
+            yield from _encoders(transformer, names)
+
+
+def _as_list(cols: Any) -> list[Any]:
+    return list(cols) if isinstance(cols, list | tuple) or hasattr(cols, "tolist") else [cols]
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

@@ -1,0 +1,114 @@
+"""Load every configured version once: resolve its file inside the store, verify, unpickle, check.
+
+A version that fails is kept with ``failure`` set; it never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import joblib
+import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
+
+from registry.config import RegistryConfig, VersionSpec
+from registry.errors import ArtifactError
+from registry.estimator_checks import estimator_problems, final_estimator, infer_task
+from registry.registry import ArtifactInfo, ModelVersion, Registry
+from schemas.features import build_feature_schema
+
+
+def load_registry(config: RegistryConfig) -> Registry:
+    """Load every version in ``config`` and return the registry that serves them."""
+    versions = [load_version(spec, config.store) for model in config.models for spec in model.versions]
+    return Registry.build(config, versions)
+
+
+def load_version(spec: VersionSpec, store: Path) -> ModelVersion:
+    """The loaded version, or one marked failed with the reason (model, version and key named)."""
+    schema = build_feature_schema(spec)
+    try:
+        estimator, artifact = _load_artifact(spec, store)
+    except ArtifactError as exc:
+        return ModelVersion(spec, schema, task=spec.task, failure=f"{exc.key}: {exc.reason}")
+    problems = estimator_problems(spec, estimator)
+    if problems:
+        return ModelVersion(spec, schema, task=spec.task, artifact=artifact, failure="; ".join(problems))
+    task = spec.task or infer_task(estimator)
+    labels = _labels(estimator) if task == "classification" else None
+    return ModelVersion(spec, schema, task, estimator, artifact, labels)
+
+
+def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
+    """The artifact's real path, refusing absolute paths, '..' and links that lead out of the store."""
+    relative = PurePosixPath(spec.artifact)
+    if relative.is_absolute() or Path(spec.artifact).is_absolute():
+        raise _error(spec, "artifact", f"'{spec.artifact}' is absolute; give a path inside the store")
+    if ".." in relative.parts:
+        raise _error(spec, "artifact", f"'{spec.artifact}' contains '..'; it must stay inside the store")
+    root = store.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise _error(spec, "artifact", f"'{spec.artifact}' leads outside the store {root}")
+    if not path.is_file():
+        raise _error(spec, "artifact", f"no file at {path}")
+    return path
+
+
+def sha256_of(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_artifact(spec: VersionSpec, store: Path) -> tuple[Any, ArtifactInfo]:
+    path = resolve_artifact(spec, store)
+    data = path.read_bytes()
+    digest = sha256_of(data)
+    # Unpickling runs code from the file, so the checksum is verified first, on the very bytes loaded.
+    if spec.sha256 and digest != spec.sha256:
+        raise _error(spec, "sha256", f"mismatch: the config says {spec.sha256}, the file is {digest}")
+    estimator, pickled_with = _unpickle(spec, data)
+    final = final_estimator(estimator)
+    info = ArtifactInfo(
+        path=spec.artifact,
+        sha256=digest,
+        size_bytes=len(data),
+        sklearn_version=pickled_with,
+        estimator_type=_qualified_name(estimator),
+        final_estimator=_qualified_name(final),
+    )
+    return estimator, info
+
+
+def _unpickle(spec: VersionSpec, data: bytes) -> tuple[Any, str]:
+    """The object and the scikit-learn version that pickled it (sklearn warns when it differs)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconsistentVersionWarning)
+        try:
+            estimator = joblib.load(io.BytesIO(data))
+        except Exception as exc:  # a broken pickle can raise anything
+            raise _error(spec, "artifact", f"cannot be unpickled: {type(exc).__name__}: {exc}") from None
+    for warning in caught:
+        if isinstance(warning.message, InconsistentVersionWarning):
+            return estimator, warning.message.original_sklearn_version
+    return estimator, sklearn.__version__
+
+
+def _labels(estimator: Any) -> tuple[Any, ...] | None:
+    classes = getattr(estimator, "classes_", None)
+    return tuple(classes.tolist()) if classes is not None else None
+
+
+def _qualified_name(obj: Any) -> str:
+    """``sklearn.linear_model.LogisticRegression``: the public module path, private parts left out."""
+    cls = type(obj)
+    public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
+    return ".".join([*public, cls.__qualname__])
+
+
+def _error(spec: VersionSpec, key: str, reason: str) -> ArtifactError:
+    return ArtifactError(spec.model, spec.version, key, reason)

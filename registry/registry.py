@@ -1,0 +1,134 @@
+"""What is served: one frozen ``ModelVersion`` per configured version, and the ``Registry`` lookup.
+
+The registry is immutable: to reload, build a new one and swap the reference; a request reads the
+reference once and uses it to the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
+from registry.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
+from registry.versions import sort_versions
+
+AVAILABLE = "available"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """Facts about the file a version was loaded from."""
+
+    path: str
+    sha256: str
+    size_bytes: int
+    sklearn_version: str
+    estimator_type: str
+    final_estimator: str
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One version as served: its spec and schema, and the estimator or the reason it failed."""
+
+    spec: VersionSpec
+    schema: Any
+    task: str | None = None
+    estimator: Any = None
+    artifact: ArtifactInfo | None = None
+    labels: tuple[Any, ...] | None = None
+    failure: str | None = None
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def is_available(self) -> bool:
+        return self.failure is None
+
+    @property
+    def status(self) -> str:
+        return AVAILABLE if self.is_available else FAILED
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A model's spec and its loaded versions, lowest version first."""
+
+    spec: ModelSpec
+    versions: Mapping[str, ModelVersion]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def latest_version(self) -> str:
+        """The highest available version, or the highest one if none loaded."""
+        names = sort_versions(self.versions)
+        available = [v for v in names if self.versions[v].is_available]
+        return (available or names)[-1]
+
+    @property
+    def default_version(self) -> str:
+        """The configured default version, else ``latest``."""
+        return self.spec.default_version or self.latest_version
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every alias with its version, ``latest`` included."""
+        return {**self.spec.aliases, LATEST: self.latest_version}
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Immutable lookup from (model, version or alias) to a ``ModelVersion``."""
+
+    config: RegistryConfig
+    models: Mapping[str, RegisteredModel] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, config: RegistryConfig, versions: list[ModelVersion]) -> Registry:
+        """Group loaded versions by the models in ``config``."""
+        by_model: dict[str, dict[str, ModelVersion]] = {m.name: {} for m in config.models}
+        for version in versions:
+            by_model[version.model][version.version] = version
+        models = {spec.name: RegisteredModel(spec, by_model[spec.name]) for spec in config.models}
+        return cls(config, models)
+
+    def model(self, name: str) -> RegisteredModel:
+        """The named model; raises ``UnknownModelError`` listing the models there are."""
+        try:
+            return self.models[name]
+        except KeyError:
+            raise UnknownModelError(name, self.models) from None
+
+    def resolve(self, name: str, version: str | None = None) -> ModelVersion:
+        """The version named by a version, an alias, ``latest``, or ``None`` for the default."""
+        model = self.model(name)
+        if version is None:
+            version = model.default_version
+        target = model.aliases.get(version, version)
+        try:
+            return model.versions[target]
+        except KeyError:
+            raise UnknownVersionError(name, version, sort_versions(model.versions), model.aliases) from None
+
+    def serving(self, name: str, version: str | None = None) -> ModelVersion:
+        """Like ``resolve``, but raises ``VersionUnavailableError`` for a version that failed."""
+        found = self.resolve(name, version)
+        if not found.is_available:
+            raise VersionUnavailableError(found.model, found.version, found.failure or "")
+        return found
+
+    def all_versions(self) -> list[ModelVersion]:
+        """Every version of every model, models in config order, versions lowest first."""
+        return [v for m in self.models.values() for v in m.versions.values()]

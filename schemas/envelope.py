@@ -1,0 +1,71 @@
+"""Request envelopes: a flat row, ``instances`` (rows), ``inputs`` / ``data`` (columns or one row)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from registry.errors import InvalidInputError
+
+ENVELOPES = ("instances", "inputs", "data")
+_SHAPES = 'one row of features, {"instances": [rows]}, {"inputs": {feature: [values]}} or {"data": ...}'
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The rows a request carries, and whether the caller sent a batch (errors are then keyed by row)."""
+
+    rows: list[Any]
+    batched: bool
+
+
+def parse_envelope(body: Any) -> Envelope:
+    """Find the rows in a parsed JSON body; raises ``InvalidInputError`` for a shape we do not accept."""
+    if not isinstance(body, dict):
+        raise InvalidInputError(f"The body must be a JSON object: {_SHAPES}.")
+    present = [key for key in ENVELOPES if key in body]
+    if not present:
+        return Envelope([body], batched=False)
+    key = present[0]
+    extra = sorted(k for k in body if k != key)
+    if extra:
+        raise InvalidInputError(f"Unexpected keys beside '{key}': {', '.join(extra)}. Send {_SHAPES}.")
+    content = body[key]
+    if isinstance(content, list):
+        return Envelope(_nonempty(key, content), batched=True)
+    if key != "instances" and isinstance(content, dict):
+        return _from_mapping(key, content)
+    expected = "a list of rows" if key == "instances" else "an object of columns or a list of rows"
+    raise InvalidInputError(f"'{key}' must be {expected}.")
+
+
+def _nonempty(key: str, rows: list[Any]) -> list[Any]:
+    if not rows:
+        raise InvalidInputError(f"'{key}' is empty: send at least one row.")
+    return rows
+
+
+def _from_mapping(key: str, content: dict[str, Any]) -> Envelope:
+    """Columns when every value is a list, one row when none is."""
+    lists = [name for name, value in content.items() if isinstance(value, list)]
+    if not lists:
+        return Envelope([content], batched=False)
+    if len(lists) != len(content):
+        scalars = sorted(name for name in content if name not in lists)
+        raise InvalidInputError(
+            f"'{key}' mixes columns (lists) with single values: {', '.join(scalars)}. "
+            "Send every feature as a list of the same length, or none."
+        )
+    return Envelope(rows_from_columns(key, content), batched=True)
+
+
+def rows_from_columns(key: str, columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Turn equal-length columns into rows; raises ``InvalidInputError`` if lengths differ."""
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        raise InvalidInputError(f"The columns in '{key}' must have the same length; got {shown}.")
+    names = list(columns)
+    return _nonempty(
+        key, [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    )

@@ -1,0 +1,66 @@
+"""The repository's example store: every feature of the product, checksummed and reproducible."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from flask.testing import FlaskClient
+
+from registry.config import read_config
+from tests.conftest import EXAMPLE_CONFIG, ROOT, sha256_file
+
+PENGUIN = {
+    "island": "Dream",
+    "bill_length_mm": 45.0,
+    "bill_depth_mm": 17.0,
+    "flipper_length_mm": 195,
+    "body_mass_g": None,
+}
+
+
+def test_every_example_version_loads(example_client: FlaskClient) -> None:
+    ready = example_client.get("/health/ready").get_json()
+    assert ready["versions_failed"] == 0 and ready["versions_available"] == 4
+
+
+def test_committed_artifacts_match_their_checksums() -> None:
+    config = read_config(EXAMPLE_CONFIG)
+    for model in config.models:
+        for version in model.versions:
+            assert version.sha256 == sha256_file(config.store / version.artifact)
+
+
+def test_the_example_store_shows_every_feature(example_client: FlaskClient) -> None:
+    models = {m["name"]: m for m in example_client.get("/models").get_json()["models"]}
+    assert models["penguins"]["aliases"]["stable"] == "1"
+    assert models["penguins"]["default_version"] == "2"
+    iris = example_client.get("/models/iris/1").get_json()
+    assert all(f["type"] == "number" and f["maximum"] is not None for f in iris["features"])
+    penguins = example_client.get("/models/penguins/2").get_json()
+    optional = {f["name"] for f in penguins["features"] if not f["required"]}
+    assert optional == {"sex", "body_mass_g"}
+    assert example_client.get("/models/diabetes/1").get_json()["task"] == "regression"
+
+
+def test_penguin_versions_really_differ(example_client: FlaskClient) -> None:
+    one = example_client.get("/models/penguins/1").get_json()["artifact"]["final_estimator"]
+    two = example_client.get("/models/penguins/2").get_json()["artifact"]["final_estimator"]
+    assert one == "sklearn.linear_model.LogisticRegression"
+    assert two == "sklearn.ensemble.RandomForestClassifier"
+    p1 = example_client.post("/models/penguins/1/predict", json=PENGUIN).get_json()["predictions"][0]
+    p2 = example_client.post("/models/penguins/2/predict", json=PENGUIN).get_json()["predictions"][0]
+    assert p1["probabilities"] != p2["probabilities"]
+
+
+def test_training_script_reproduces_the_artifacts(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_examples.py"), "--root", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
+    fresh = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    committed = yaml.safe_load(EXAMPLE_CONFIG.read_text())
+    assert fresh == committed

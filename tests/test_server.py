@@ -1,0 +1,144 @@
+"""End to end: a real `model-registry serve` process (gunicorn) on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLE_CONFIG
+
+COMMAND = Path(sys.executable).parent / "model-registry"
+PENGUIN = {
+    "island": "Biscoe",
+    "bill_length_mm": 48.6,
+    "bill_depth_mm": 16.0,
+    "flipper_length_mm": 230,
+    "body_mass_g": 5800,
+    "sex": "male",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(url: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the example store with two workers; stopped by PID at the end."""
+    assert COMMAND.exists(), f"{COMMAND} is missing: install the project (make install)"
+    port = free_port()
+    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(COMMAND), "serve", "--config", str(EXAMPLE_CONFIG), "--port", str(port), "--workers", "2"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"server exited: see {log.name}"
+            try:
+                if request(f"{base}/health/ready")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "server not ready in 30 s"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_predict_over_http(server: str) -> None:
+    status, body = request(f"{server}/models/penguins/stable/predict", PENGUIN)
+    assert status == 200
+    assert body["version"] == "1"
+    assert body["predictions"][0]["label"] == "Gentoo"
+
+
+def test_every_worker_serves_the_same_models(server: str) -> None:
+    versions = {request(f"{server}/models/penguins/latest/predict", PENGUIN)[1]["version"] for _ in range(20)}
+    assert versions == {"2"}
+
+
+def test_bad_request_over_http(server: str) -> None:
+    status, body = request(f"{server}/models/penguins/2/predict", {**PENGUIN, "island": "Atlantis"})
+    assert status == 400
+    assert body["errors"] == {"island": ["'Atlantis' is not a valid value; valid: Biscoe, Dream, Torgersen."]}
+
+
+def test_metadata_and_openapi_over_http(server: str) -> None:
+    assert request(f"{server}/models/diabetes/1")[1]["task"] == "regression"
+    with urllib.request.urlopen(f"{server}/openapi.json", timeout=10) as response:
+        assert "/models/penguins/2/predict" in json.load(response)["paths"]
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_docs_page_renders_in_a_real_browser(server: str, tmp_path: Path) -> None:
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium); the docs page was not rendered")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", f"{server}/docs"], capture_output=True, text=True, timeout=90
+    ).stdout
+    # Swagger UI built the operations from /openapi.json: the page is rendered, not just served.
+    assert 'class="swagger-ui' in dom
+    assert "opblock-post" in dom
+    for path in ["/models/penguins/2/predict", "/models/iris/1/predict", "/models/{name}/{version}/predict"]:
+        assert path in dom
+    screenshot = tmp_path / "docs.png"
+    subprocess.run(
+        [browser, *flags, "--window-size=1280,2000", f"--screenshot={screenshot}", f"{server}/docs"],
+        capture_output=True,
+        timeout=90,
+    )
+    assert screenshot.stat().st_size > 10_000
