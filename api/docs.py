@@ -34,7 +34,7 @@ def document_versions(api: Api, registry: Registry) -> None:
     """Add ``/models/<name>/<version>/predict`` for each version, with its own request schema."""
     for version in registry.all_versions():
         row = schema_name(version.model, version.version)
-        api.spec.components.schema(row, schema=version.schema)
+        api.spec.components.schema(row, schema=version.validator.schema)
         api.spec.components.schema(f"{row}Instances", _instances_schema(row))
         api.spec.components.schema(f"{row}Columns", _columns_schema(api, version))
         # flask-smorest's spec plugin reads paths from werkzeug rules, so give it a bound one.
@@ -60,7 +60,7 @@ def _columns_schema(api: Api, version: ModelVersion) -> dict[str, Any]:
     converter = api.ma_plugin.converter
     columns = {
         name: {"type": "array", "minItems": 1, "items": converter.field2property(field)}
-        for name, field in version.schema.fields.items()
+        for name, field in version.validator.schema.fields.items()
     }
     required = [f.name for f in version.spec.features if f.required]
     return {

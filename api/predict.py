@@ -8,10 +8,8 @@ from flask_smorest import Blueprint
 
 from api.jsonio import json_response, read_json_body
 from api.state import current_registry
-from registry.inference import predict
 from schemas.envelope import parse_envelope
 from schemas.responses import PredictionResponseSchema
-from schemas.validation import validate_rows
 
 blp = Blueprint("predict", __name__, url_prefix="/models", description="Predictions")
 
@@ -48,10 +46,9 @@ def document_errors(view):  # type: ignore[no-untyped-def]
 def serve_prediction(name: str, version: str | None) -> Response:
     """Predict with ``version`` of ``name`` (``None``: the default version) on the request body."""
     found = current_registry().serving(name, version)
-    rows = validate_rows(found.schema, parse_envelope(read_json_body()))
-    return json_response(
-        {"model": found.model, "version": found.version, "predictions": predict(found, rows)}
-    )
+    columns = found.validator.validate(parse_envelope(read_json_body()))
+    predictions = found.predictor.predict(columns)
+    return json_response({"model": found.model, "version": found.version, "predictions": predictions})
 
 
 @blp.route("/<name>/<version>/predict")

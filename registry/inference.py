@@ -1,66 +1,127 @@
-"""Run a loaded version on validated rows: one DataFrame in feature order, then predictions."""
+"""Run a loaded estimator on validated columns and shape its predictions.
+
+A ``Predictor`` is built once per version at load time and decides, from the estimator and the
+features, the cheapest input that gives the same answer: a plain float array for numeric models
+(pandas and sklearn's DataFrame checks cost more than the prediction), a DataFrame in feature
+order for anything that selects columns by name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
 
-from registry.config import FeatureSpec
+from registry.config import VersionSpec
 from registry.errors import PredictionError
-from registry.registry import ModelVersion
+
+# Classifiers whose predict() is exactly the argmax of predict_proba(): for them one call gives
+# both labels and probabilities (a forest's predict() would otherwise compute its probabilities twice).
+ARGMAX_CLASSIFIERS = (
+    RandomForestClassifier,
+    ExtraTreesClassifier,
+    DecisionTreeClassifier,
+    LogisticRegression,
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    GaussianNB,
+    MultinomialNB,
+    BernoulliNB,
+    ComplementNB,
+    CategoricalNB,
+    MLPClassifier,
+    CalibratedClassifierCV,
+)
+_NAMES_WARNING = "X does not have valid feature names"
 
 
-def predict(version: ModelVersion, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One prediction per row, in order: ``label`` (+ ``probabilities``) or ``value``.
+class Predictor:
+    """Predictions for one version: one per row, ``label`` (+ ``probabilities``) or ``value``."""
 
-    Missing optional values (``None``) reach the estimator as ``numpy.nan``.
-    """
-    frame = build_frame(version, rows)
-    try:
-        if version.task == "classification":
-            return _classify(version, frame)
-        return [{"value": value} for value in version.estimator.predict(frame).tolist()]
-    except Exception as exc:  # the estimator's own failure, not the client's
-        raise PredictionError(version.model, version.version, f"{type(exc).__name__}: {exc}") from exc
+    def __init__(self, spec: VersionSpec, estimator: Any, task: str | None, labels: tuple | None) -> None:
+        self.spec = spec
+        self.estimator = estimator
+        self.task = task
+        self.features = spec.feature_names
+        self.array_input = _accepts_array(spec, estimator)
+        self.fitted_with_names = getattr(estimator, "feature_names_in_", None) is not None
+        # NaN only reaches the model for optional features; otherwise sklearn's finiteness check is moot.
+        self.assume_finite = all(f.required for f in spec.features)
+        self.head, self.final = _split(estimator)
+        self.keys = [str(label) for label in labels] if labels is not None else None
+        self.classes = np.asarray(labels, dtype=object) if labels is not None else None
+        self.has_proba = hasattr(self.final, "predict_proba")
+        self.argmax_labels = self.has_proba and isinstance(self.final, ARGMAX_CLASSIFIERS)
+
+    def predict(self, columns: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+        """Predictions in row order; raises ``PredictionError`` if the estimator itself fails."""
+        try:
+            with sklearn.config_context(assume_finite=self.assume_finite), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
+                return self._predict(self.model_input(columns))
+        except Exception as exc:  # the estimator's own failure, not the client's
+            raise PredictionError(self.spec.model, self.spec.version, f"{type(exc).__name__}: {exc}") from exc
+
+    def model_input(self, columns: Mapping[str, np.ndarray]) -> Any:
+        """A float array, or a DataFrame with the features as columns in declared order."""
+        if self.array_input:
+            return np.column_stack([columns[name] for name in self.features]).astype(np.float64, copy=False)
+        frame = pd.DataFrame({name: columns[name] for name in self.features}, copy=False)
+        return frame if self.fitted_with_names else frame.to_numpy()
+
+    def _predict(self, X: Any) -> list[dict[str, Any]]:
+        if self.task != "classification":
+            return [{"value": value} for value in self.estimator.predict(X).tolist()]
+        if self.head is not None:
+            X = self.head.transform(X)  # once, for both labels and probabilities
+        if not self.has_proba:
+            return [{"label": label} for label in self.final.predict(X).tolist()]
+        proba = self.final.predict_proba(X)
+        if self.argmax_labels:
+            labels = self.classes.take(proba.argmax(axis=1)).tolist()
+        else:
+            labels = self.final.predict(X).tolist()
+        keys = self.keys
+        return [
+            {"label": label, "probabilities": dict(zip(keys, row, strict=True))}
+            for label, row in zip(labels, proba.tolist(), strict=True)
+        ]
 
 
-def build_frame(version: ModelVersion, rows: Sequence[dict[str, Any]]) -> Any:
-    """A DataFrame with the version's features as columns, in declared order.
-
-    An estimator fitted without feature names gets the plain array instead, as it was fitted.
-    """
-    columns = {f.name: _column(f, [row[f.name] for row in rows]) for f in version.spec.features}
-    frame = pd.DataFrame(columns, copy=False)
-    if getattr(version.estimator, "feature_names_in_", None) is None:
-        return frame.to_numpy()
-    return frame
-
-
-def _column(feature: FeatureSpec, values: list[Any]) -> np.ndarray:
-    if feature.type in ("number", "integer"):
-        return np.array(values, dtype=np.float64)
-    has_missing = any(v is None for v in values)
-    if not has_missing and feature.type == "boolean":
-        return np.array(values, dtype=bool)
-    if not has_missing and feature.type == "category" and isinstance(feature.categories[0], int):
-        return np.array(values, dtype=np.int64)
-    return np.array([np.nan if v is None else v for v in values], dtype=object)
-
-
-def _classify(version: ModelVersion, frame: Any) -> list[dict[str, Any]]:
-    estimator = version.estimator
-    # Transform once and ask the final step for both labels and probabilities.
+def _split(estimator: Any) -> tuple[Any, Any]:
+    """(all steps but the last, the last step) of a Pipeline; (None, estimator) otherwise."""
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
-        frame, estimator = estimator[:-1].transform(frame), estimator.steps[-1][1]
-    labels = estimator.predict(frame).tolist()
-    if not hasattr(estimator, "predict_proba"):
-        return [{"label": label} for label in labels]
-    keys = [str(label) for label in version.labels]
-    return [
-        {"label": label, "probabilities": dict(zip(keys, row, strict=True))}
-        for label, row in zip(labels, estimator.predict_proba(frame).tolist(), strict=True)
-    ]
+        return estimator[:-1], estimator.steps[-1][1]
+    return None, estimator
+
+
+def _accepts_array(spec: VersionSpec, estimator: Any) -> bool:
+    """True when every feature is numeric and nothing in the estimator selects columns by name."""
+    if any(f.type == "category" for f in spec.features):
+        return False
+    return not _contains(estimator, ColumnTransformer)
+
+
+def _contains(estimator: Any, kind: type) -> bool:
+    if isinstance(estimator, kind):
+        return True
+    if isinstance(estimator, Pipeline):
+        return any(_contains(step, kind) for _, step in estimator.steps)
+    return False

@@ -18,8 +18,9 @@ from sklearn.exceptions import InconsistentVersionWarning
 from registry.config import RegistryConfig, VersionSpec
 from registry.errors import ArtifactError
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
+from registry.inference import Predictor
 from registry.registry import ArtifactInfo, ModelVersion, Registry
-from schemas.features import build_feature_schema
+from schemas.validation import RequestValidator
 
 
 def load_registry(config: RegistryConfig) -> Registry:
@@ -30,17 +31,18 @@ def load_registry(config: RegistryConfig) -> Registry:
 
 def load_version(spec: VersionSpec, store: Path) -> ModelVersion:
     """The loaded version, or one marked failed with the reason (model, version and key named)."""
-    schema = build_feature_schema(spec)
+    validator = RequestValidator(spec)
     try:
         estimator, artifact = _load_artifact(spec, store)
     except ArtifactError as exc:
-        return ModelVersion(spec, schema, task=spec.task, failure=f"{exc.key}: {exc.reason}")
+        return ModelVersion(spec, validator, task=spec.task, failure=f"{exc.key}: {exc.reason}")
     problems = estimator_problems(spec, estimator)
     if problems:
-        return ModelVersion(spec, schema, task=spec.task, artifact=artifact, failure="; ".join(problems))
+        return ModelVersion(spec, validator, task=spec.task, artifact=artifact, failure="; ".join(problems))
     task = spec.task or infer_task(estimator)
     labels = _labels(estimator) if task == "classification" else None
-    return ModelVersion(spec, schema, task, estimator, artifact, labels)
+    predictor = Predictor(spec, estimator, task, labels)
+    return ModelVersion(spec, validator, task, estimator, artifact, labels, predictor=predictor)
 
 
 def resolve_artifact(spec: VersionSpec, store: Path) -> Path:

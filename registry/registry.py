@@ -35,12 +35,13 @@ class ModelVersion:
     """One version as served: its spec and schema, and the estimator or the reason it failed."""
 
     spec: VersionSpec
-    schema: Any
+    validator: Any  # schemas.validation.RequestValidator (kept untyped: registry does not import schemas)
     task: str | None = None
     estimator: Any = None
     artifact: ArtifactInfo | None = None
     labels: tuple[Any, ...] | None = None
     failure: str | None = None
+    predictor: Any = None  # registry.inference.Predictor, None when the version failed
 
     @property
     def model(self) -> str:

@@ -1,4 +1,8 @@
-"""Request envelopes: a flat row, ``instances`` (rows), ``inputs`` / ``data`` (columns or one row)."""
+"""Request envelopes: a flat row, ``instances`` (rows), ``inputs`` / ``data`` (columns or one row).
+
+Columns stay columns: a columnar request is validated and handed to the model without ever being
+turned into rows, unless a row has to be described in an error.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,30 @@ _SHAPES = 'one row of features, {"instances": [rows]}, {"inputs": {feature: [val
 
 @dataclass(frozen=True)
 class Envelope:
-    """The rows a request carries, and whether the caller sent a batch (errors are then keyed by row)."""
+    """The rows a request carries, as ``rows`` or as equal-length ``columns`` (exactly one is set).
 
-    rows: list[Any]
-    batched: bool
+    ``batched`` says whether the caller sent a batch: errors are then keyed by row.
+    """
+
+    rows: list[Any] | None = None
+    columns: dict[str, list[Any]] | None = None
+    batched: bool = False
+
+    @property
+    def n_rows(self) -> int:
+        if self.rows is not None:
+            return len(self.rows)
+        return len(next(iter(self.columns.values())))
+
+    def row(self, index: int) -> Any:
+        """Row ``index`` as the caller would have sent it on its own."""
+        if self.rows is not None:
+            return self.rows[index]
+        return {name: values[index] for name, values in self.columns.items()}
+
+    def all_rows(self) -> list[Any]:
+        """Every row (columns are turned into rows: only the slow, reference path needs this)."""
+        return self.rows if self.rows is not None else [self.row(i) for i in range(self.n_rows)]
 
 
 def parse_envelope(body: Any) -> Envelope:
@@ -25,14 +49,14 @@ def parse_envelope(body: Any) -> Envelope:
         raise InvalidInputError(f"The body must be a JSON object: {_SHAPES}.")
     present = [key for key in ENVELOPES if key in body]
     if not present:
-        return Envelope([body], batched=False)
+        return Envelope(rows=[body])
     key = present[0]
     extra = sorted(k for k in body if k != key)
     if extra:
         raise InvalidInputError(f"Unexpected keys beside '{key}': {', '.join(extra)}. Send {_SHAPES}.")
     content = body[key]
     if isinstance(content, list):
-        return Envelope(_nonempty(key, content), batched=True)
+        return Envelope(rows=_nonempty(key, content), batched=True)
     if key != "instances" and isinstance(content, dict):
         return _from_mapping(key, content)
     expected = "a list of rows" if key == "instances" else "an object of columns or a list of rows"
@@ -49,23 +73,17 @@ def _from_mapping(key: str, content: dict[str, Any]) -> Envelope:
     """Columns when every value is a list, one row when none is."""
     lists = [name for name, value in content.items() if isinstance(value, list)]
     if not lists:
-        return Envelope([content], batched=False)
+        return Envelope(rows=[content])
     if len(lists) != len(content):
         scalars = sorted(name for name in content if name not in lists)
         raise InvalidInputError(
             f"'{key}' mixes columns (lists) with single values: {', '.join(scalars)}. "
             "Send every feature as a list of the same length, or none."
         )
-    return Envelope(rows_from_columns(key, content), batched=True)
-
-
-def rows_from_columns(key: str, columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Turn equal-length columns into rows; raises ``InvalidInputError`` if lengths differ."""
-    lengths = {name: len(values) for name, values in columns.items()}
+    lengths = {name: len(values) for name, values in content.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
         raise InvalidInputError(f"The columns in '{key}' must have the same length; got {shown}.")
-    names = list(columns)
-    return _nonempty(
-        key, [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-    )
+    if not next(iter(lengths.values())):
+        raise InvalidInputError(f"'{key}' is empty: send at least one row.")
+    return Envelope(columns=content, batched=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import joblib
 import yaml
 from flask.testing import FlaskClient
 
@@ -64,3 +65,20 @@ def test_training_script_reproduces_the_artifacts(tmp_path: Path) -> None:
     fresh = yaml.safe_load((tmp_path / "config.yaml").read_text())
     committed = yaml.safe_load(EXAMPLE_CONFIG.read_text())
     assert fresh == committed
+
+
+def test_batch_predictions_match_the_pickled_pipelines(example_client: FlaskClient) -> None:
+    """Columns in, one DataFrame, one predict_proba: labels equal each pipeline's own predict()."""
+    from palmerpenguins import load_penguins
+
+    frame = load_penguins().drop(columns=["species", "year"]).iloc[::7]
+    columns = {name: [None if v != v else v for v in frame[name].tolist()] for name in frame.columns}
+    registry = read_config(EXAMPLE_CONFIG)
+    store = registry.store
+    for version in ("1", "2"):
+        body = example_client.post(f"/models/penguins/{version}/predict", json={"inputs": columns}).get_json()
+        pipeline = joblib.load(store / f"penguins/{version}/model.joblib")
+        assert [p["label"] for p in body["predictions"]] == pipeline.predict(frame).tolist()
+        proba = pipeline.predict_proba(frame)
+        got = [[p["probabilities"][c] for c in pipeline.classes_] for p in body["predictions"]]
+        assert got == proba.tolist()

@@ -7,10 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from flask.testing import FlaskClient
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import FixedThresholdClassifier
 
 from api import create_app
+from tests.conftest import dump_model
 
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 VIRGINICA = {"sepal_length": 6.9, "sepal_width": 3.1, "petal_length": 5.8, "petal_width": 2.2}
@@ -299,3 +304,45 @@ def test_estimator_failure_is_a_json_500(make_store: Callable[..., Path], tmp_pa
     assert status == 500
     assert error["message"].startswith("Model 'prices' version '1' failed to predict: ValueError")
     assert "Traceback" not in json.dumps(error)
+
+
+def _rows_around(row: dict[str, float], n: int) -> list[dict[str, float]]:
+    return [{k: round(v * (0.6 + 0.05 * i), 3) for k, v in row.items()} for i in range(n)]
+
+
+def test_labels_are_the_estimators_own(client: FlaskClient, trained: dict[str, Any]) -> None:
+    """One predict_proba call gives labels and probabilities; they match the estimator's predict()."""
+    rows = _rows_around(VIRGINICA, 16)
+    _, body = post(client, "/models/flowers/1/predict", {"instances": rows})
+    expected = trained["flowers"].predict(pd.DataFrame(rows))
+    assert [p["label"] for p in body["predictions"]] == expected.tolist()
+    shoes = [
+        {"color": c, "size": s, "material": m}
+        for c in ["red", "blue"]
+        for s in (36, 47)
+        for m in ("canvas", None)
+    ]
+    _, body = post(client, "/models/shoes/1/predict", {"instances": shoes})
+    frame = pd.DataFrame(shoes).fillna(np.nan)
+    assert [p["label"] for p in body["predictions"]] == trained["shoes"].predict(frame).tolist()
+
+
+def test_classifier_whose_labels_are_not_the_probability_argmax(
+    make_store: Callable[..., Path], tmp_path: Path, trained: dict[str, Any]
+) -> None:
+    """A thresholded classifier says "yes" only above 0.9: its own labels are kept, not the argmax."""
+    data = pd.DataFrame(_rows_around(VIRGINICA, 30) + _rows_around(FLOWER, 30))
+    is_virginica = np.where(trained["flowers"].predict(data) == "virginica", "yes", "no")
+    strict = FixedThresholdClassifier(LogisticRegression(), threshold=0.9).fit(data, is_virginica)
+    digest = dump_model(tmp_path / "model_store", "flowers/strict.joblib", strict)
+
+    def use_strict(models: dict[str, Any]) -> None:
+        models["flowers"]["versions"]["1"].update(artifact="flowers/strict.joblib", sha256=digest)
+
+    client = create_app(make_store(use_strict)).test_client()
+    rows = _rows_around(VIRGINICA, 20) + _rows_around(FLOWER, 20)
+    _, body = post(client, "/models/flowers/1/predict", {"instances": rows})
+    labels = [p["label"] for p in body["predictions"]]
+    argmax = [max(p["probabilities"], key=p["probabilities"].get) for p in body["predictions"]]
+    assert labels == strict.predict(pd.DataFrame(rows)).tolist()
+    assert labels != argmax  # the threshold really changed some labels
