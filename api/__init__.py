@@ -8,26 +8,33 @@ from pathlib import Path
 from flask import Flask
 from flask_smorest import Api
 
-from api import docs, errors, health, models, predict, state
+from api import auth, docs, errors, health, models, predict, state
 from api.jsonio import OrjsonProvider
 from registry.config import RegistryConfig, read_config
 from registry.loader import load_registry
 from registry.registry import Registry
+from registry.reload import reload_registry
 
 API_VERSION = "1.0"
 
 
-def create_app(config: RegistryConfig | str | os.PathLike[str]) -> Flask:
+def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
     """An app serving every version in ``config`` (a parsed config or the path of one).
 
-    Loads every artifact now, once; raises ``ConfigError`` if the file itself is wrong.
+    Loads every artifact now, once; raises ``ConfigError`` if the file itself is wrong. With a
+    ``token``, the /models endpoints require ``Authorization: Bearer <token>``.
     """
     if not isinstance(config, RegistryConfig):
         config = read_config(Path(config))
-    return create_app_for(load_registry(config))
+    return create_app_for(load_registry(config), token)
 
 
-def create_app_for(registry: Registry) -> Flask:
+def reload_app(app: Flask) -> Flask:
+    """A new app on the next registry (``registry.reload``): what serves is never dropped."""
+    return create_app_for(reload_registry(state.registry_of(app)), app.config.get("REGISTRY_TOKEN"))
+
+
+def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     """An app serving an already-loaded ``registry``."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
@@ -45,6 +52,7 @@ def create_app_for(registry: Registry) -> Flask:
         },
     )
     state.init_app(app, registry)
+    auth.init_app(app, token)
     api = Api(app)
     for blueprint in (models.blp, predict.blp, health.blp):
         api.register_blueprint(blueprint)

@@ -61,16 +61,25 @@ def describe_line(version: ModelVersion) -> str:
 
 
 def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
-    """Serve with gunicorn until stopped."""
-    from api import create_app_for
-    from api.server import RegistryServer, gunicorn_options
+    """Serve with gunicorn until stopped; SIGHUP (or a change, with --watch) reloads the config."""
+    from api import create_app_for, reload_app
+    from api.auth import read_token
+    from api.server import RegistryServer, gunicorn_options, watch_file
 
     log = logging.getLogger("model-registry")
+    try:
+        token = read_token(args.token_file)
+    except (OSError, ValueError) as exc:
+        print(f"--token-file: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     for version in registry.all_versions():
         log.info("%s", describe_line(version))
-    log.info("loaded %s in %.2f s", registry.config.path, elapsed)
-    options = gunicorn_options(args.host, args.port, args.workers, args.timeout, args.access_log)
-    RegistryServer(create_app_for(registry), options).run()
+    log.info("loaded %s in %.2f s%s", registry.config.path, elapsed, " (token required)" if token else "")
+    timeout = args.timeout or registry.config.server.timeout
+    options = gunicorn_options(args.host, args.port, args.workers, timeout, args.access_log)
+    if args.watch:
+        options["when_ready"] = watch_file(registry.config.path)
+    RegistryServer(create_app_for(registry, token), options, reload_app).run()
     return 0
 
 
@@ -91,7 +100,15 @@ def _parser() -> argparse.ArgumentParser:
         help="worker processes (default: the number of cores)",
     )
     serve_cmd.add_argument(
-        "--timeout", type=int, default=30, help="seconds before a stuck worker is replaced"
+        "--timeout",
+        type=int,
+        help="seconds a worker may spend on a request before it is replaced (default: server.timeout, 30)",
+    )
+    serve_cmd.add_argument("--watch", action="store_true", help="reload when the config file changes")
+    serve_cmd.add_argument(
+        "--token-file",
+        help="require 'Authorization: Bearer <token>' on /models with the token in this file "
+        "(default: $MODEL_REGISTRY_TOKEN; no auth when neither is set)",
     )
     serve_cmd.add_argument("--access-log", action="store_true", help="log every request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")

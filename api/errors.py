@@ -18,6 +18,7 @@ from registry.errors import (
     InvalidInputError,
     PredictionError,
     RegistryError,
+    TooManyRowsError,
     UnknownModelError,
     UnknownVersionError,
     VersionUnavailableError,
@@ -31,6 +32,7 @@ ERROR_STATUS: dict[type[RegistryError], int] = {
     VersionUnavailableError: 503,
     InvalidInputError: 400,
     PredictionError: 500,
+    TooManyRowsError: 413,
     ConfigError: 500,
 }
 

@@ -33,9 +33,15 @@ class Ready(MethodView):
             return json_response({"status": "loading"}, 503)
         versions = registry.all_versions()
         failed = [f"{v.model}/{v.version}: {v.failure}" for v in versions if not v.is_available]
+        stale = [
+            f"{v.model}/{v.version}: reload failed, the previous load still serves: {v.reload_failure}"
+            for v in versions
+            if v.reload_failure
+        ]
         return {
             "status": "ready",
             "versions_available": len(versions) - len(failed),
             "versions_failed": len(failed),
-            "failed": failed,
+            "failed": failed + stale,
+            "reload_error": registry.reload_error,
         }

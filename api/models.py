@@ -29,10 +29,12 @@ class ModelDetail(MethodView):
     @blp.response(200, ModelDetailSchema)
     def get(self, name: str) -> dict[str, Any]:
         """One model, with each version's status (available, or failed with the reason)."""
-        model = current_registry().model(name)
+        registry = current_registry()
+        model = registry.model(name)
         return {
             **describe_model(model),
             "versions": [describe_status(model, v) for v in model.versions.values()],
+            "reload_error": registry.reload_error,
         }
 
 
@@ -64,6 +66,7 @@ def describe_status(model: RegisteredModel, version: ModelVersion) -> dict[str, 
         "version": version.version,
         "status": version.status,
         "reason": version.failure,
+        "reload_error": version.reload_failure,
         "aliases": [a for a, v in model.aliases.items() if v == version.version],
     }
 

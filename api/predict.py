@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from api.jsonio import json_response, read_json_body
 from api.state import current_registry
+from registry.errors import TooManyRowsError
 from schemas.envelope import parse_envelope
 from schemas.responses import PredictionResponseSchema
 
@@ -16,7 +17,7 @@ blp = Blueprint("predict", __name__, url_prefix="/models", description="Predicti
 ERROR_RESPONSES = {
     400: "Not valid JSON, or the features are wrong (every problem is listed)",
     404: "Unknown model or version (the message lists what exists)",
-    413: "Body over the size limit",
+    413: "Body over the size limit, or more rows than the limit",
     415: "Body is not JSON",
     503: "The version failed to load",
 }
@@ -45,8 +46,12 @@ def document_errors(view):  # type: ignore[no-untyped-def]
 
 def serve_prediction(name: str, version: str | None) -> Response:
     """Predict with ``version`` of ``name`` (``None``: the default version) on the request body."""
-    found = current_registry().serving(name, version)
-    columns = found.validator.validate(parse_envelope(read_json_body()))
+    registry = current_registry()
+    found = registry.serving(name, version)
+    envelope = parse_envelope(read_json_body())
+    if envelope.n_rows > registry.config.server.max_rows:
+        raise TooManyRowsError(envelope.n_rows, registry.config.server.max_rows)
+    columns = found.validator.validate(envelope)
     predictions = found.predictor.predict(columns)
     return json_response({"model": found.model, "version": found.version, "predictions": predictions})
 

@@ -1,19 +1,34 @@
-"""Serve a loaded app with gunicorn: the registry is loaded once in the master, workers share it."""
+"""Serve with gunicorn: the registry is loaded once in the master and the workers share it.
+
+Reloads happen in the master too (on SIGHUP, or when ``--watch`` sees the config change): the next
+registry is built beside the serving one, then gunicorn starts fresh workers on it and lets the old
+ones finish their requests, so every worker ends up on the same set and no request is dropped.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+log = logging.getLogger(__name__)
+
 
 class RegistryServer(BaseApplication):
-    """gunicorn running an app object that was created (models loaded) before the workers fork."""
+    """gunicorn running an app created (models loaded) before the workers fork."""
 
-    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+    def __init__(self, app: Flask, options: dict[str, Any], rebuild: Callable[[Flask], Flask]) -> None:
         self.application = app
         self.options = options
+        self.rebuild = rebuild
         super().__init__()
 
     def load_config(self) -> None:
@@ -23,6 +38,11 @@ class RegistryServer(BaseApplication):
 
     def load(self) -> Flask:
         return self.application
+
+    def reload(self) -> None:
+        """Called by gunicorn's master on SIGHUP, before it starts the new workers."""
+        super().reload()
+        self.application = self.callable = self.rebuild(self.application)
 
 
 def gunicorn_options(host: str, port: int, workers: int, timeout: int, access_log: bool) -> dict[str, Any]:
@@ -41,3 +61,29 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: int, access_lo
         # server on the machine would fight over; nothing here uses it.
         "control_socket_disable": True,
     }
+
+
+def watch_file(path: Path, interval: float = 1.0) -> Callable[[Any], None]:
+    """A gunicorn ``when_ready`` hook: SIGHUP the master whenever ``path`` changes."""
+
+    def stamp() -> tuple[float, int] | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def poll(master_pid: int) -> None:
+        last = stamp()
+        while True:
+            time.sleep(interval)
+            now = stamp()
+            if now != last and now is not None:
+                log.info("%s changed: reloading", path)
+                os.kill(master_pid, signal.SIGHUP)
+            last = now
+
+    def when_ready(arbiter: Any) -> None:
+        threading.Thread(target=poll, args=(arbiter.pid,), name="config-watch", daemon=True).start()
+
+    return when_ready

@@ -23,6 +23,11 @@ def init_app(app: Flask, registry: Registry) -> None:
     app.extensions[EXTENSION] = RegistryHolder(registry)
 
 
+def registry_of(app: Flask) -> Registry:
+    """The registry ``app`` serves (outside a request)."""
+    return app.extensions[EXTENSION].current
+
+
 def holder() -> RegistryHolder:
     """The running app's holder."""
     return current_app.extensions[EXTENSION]

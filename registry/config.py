@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TOP_KEYS = {"store", "models", "server"}
-_SERVER_KEYS = {"max_body_bytes"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
 _VERSION_KEYS = {"artifact", "sha256", "task", "description", "features"}
 _FEATURE_KEYS = {"name", "type", "categories", "required", "minimum", "maximum", "description"}
@@ -73,9 +72,16 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """Limits the HTTP server enforces."""
+    """Limits and policies of the HTTP server (``server:`` in the config)."""
 
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger bodies get a 413
+    max_rows: int = 100_000  # more rows in one request get a 413
+    max_json_depth: int = 32  # deeper nesting in a body gets a 400
+    timeout: int = 30  # seconds a worker may spend on one request before it is replaced
+    require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
+
+
+_SERVER_KEYS = {f.name for f in fields(ServerSettings)}
 
 
 @dataclass(frozen=True)
@@ -160,11 +166,16 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
         problems.append("server: must be a mapping")
         return ServerSettings()
     _unknown_keys(data, _SERVER_KEYS, "server: ", problems)
-    limit = data.get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        problems.append("server: max_body_bytes: must be a positive integer")
-        limit = DEFAULT_MAX_BODY_BYTES
-    return ServerSettings(max_body_bytes=limit)
+    settings = {}
+    for setting in fields(ServerSettings):
+        value = data.get(setting.name, setting.default)
+        flag = isinstance(setting.default, bool)
+        if type(value) is not type(setting.default) or (not flag and value < 1):
+            kind = "true or false" if flag else "a positive integer"
+            problems.append(f"server: {setting.name}: must be {kind}")
+            value = setting.default
+        settings[setting.name] = value
+    return ServerSettings(**settings)
 
 
 def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | None:

@@ -8,6 +8,7 @@
   x VersionUnavailableError a request names a version that failed to load
   x InvalidInputError       a request body does not fit the envelope or the version's schema
   x PredictionError         the estimator raised on input that passed validation
+  x TooManyRowsError        a request carries more rows than server.max_rows
 """
 
 from __future__ import annotations
@@ -84,3 +85,13 @@ class PredictionError(RegistryError):
     def __init__(self, model: str, version: str, reason: str) -> None:
         self.model, self.version, self.reason = model, version, reason
         super().__init__(f"Model '{model}' version '{version}' failed to predict: {reason}")
+
+
+class TooManyRowsError(RegistryError):
+    """Raised when a request carries more rows than the server accepts in one request."""
+
+    def __init__(self, rows: int, limit: int) -> None:
+        self.rows, self.limit = rows, limit
+        super().__init__(
+            f"The request has {rows} rows; the limit is {limit} (server.max_rows). Send smaller batches."
+        )

@@ -15,24 +15,30 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from registry.config import RegistryConfig, VersionSpec
+from registry.config import RegistryConfig, ServerSettings, VersionSpec
 from registry.errors import ArtifactError
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
 from registry.registry import ArtifactInfo, ModelVersion, Registry
 from schemas.validation import RequestValidator
 
+DEFAULT_SETTINGS = ServerSettings()
+
 
 def load_registry(config: RegistryConfig) -> Registry:
     """Load every version in ``config`` and return the registry that serves them."""
-    versions = [load_version(spec, config.store) for model in config.models for spec in model.versions]
+    versions = [
+        load_version(spec, config.store, config.server) for model in config.models for spec in model.versions
+    ]
     return Registry.build(config, versions)
 
 
-def load_version(spec: VersionSpec, store: Path) -> ModelVersion:
+def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFAULT_SETTINGS) -> ModelVersion:
     """The loaded version, or one marked failed with the reason (model, version and key named)."""
-    validator = RequestValidator(spec)
+    validator = RequestValidator(spec, settings.max_json_depth)
     try:
+        if settings.require_sha256 and not spec.sha256:
+            raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
         estimator, artifact = _load_artifact(spec, store)
     except ArtifactError as exc:
         return ModelVersion(spec, validator, task=spec.task, failure=f"{exc.key}: {exc.reason}")

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
 from registry.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
 from registry.versions import sort_versions
+
+if TYPE_CHECKING:
+    from registry.inference import Predictor
+    from schemas.validation import RequestValidator
 
 AVAILABLE = "available"
 FAILED = "failed"
@@ -35,13 +39,14 @@ class ModelVersion:
     """One version as served: its spec and schema, and the estimator or the reason it failed."""
 
     spec: VersionSpec
-    validator: Any  # schemas.validation.RequestValidator (kept untyped: registry does not import schemas)
+    validator: RequestValidator
     task: str | None = None
     estimator: Any = None
     artifact: ArtifactInfo | None = None
     labels: tuple[Any, ...] | None = None
     failure: str | None = None
-    predictor: Any = None  # registry.inference.Predictor, None when the version failed
+    predictor: Predictor | None = None  # None when the version failed
+    reload_failure: str | None = None  # a reload that could not replace this version, and why
 
     @property
     def model(self) -> str:
@@ -95,6 +100,7 @@ class Registry:
 
     config: RegistryConfig
     models: Mapping[str, RegisteredModel] = field(default_factory=dict)
+    reload_error: str | None = None  # the last reload that failed as a whole (the set was kept)
 
     @classmethod
     def build(cls, config: RegistryConfig, versions: list[ModelVersion]) -> Registry:

@@ -7,17 +7,19 @@ API must not guess, so these accept only the JSON type the feature declares.
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-_SHOWN_CHARS = 40
+_SHOWN = reprlib.Repr()  # Python 3.11's Repr takes no arguments
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict = 2, 4, 4
+_SHOWN.maxstring = _SHOWN.maxother = _SHOWN.maxlong = 40
 
 
 def shown(value: Any) -> str:
-    """A short repr of a client's value for an error message (long values are cut)."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+    """A short repr of a client's value for an error message: long or deep values are cut."""
+    return _SHOWN.repr(value)
 
 
 class FeatureNumber(fields.Float):

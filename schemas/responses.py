@@ -30,6 +30,10 @@ class VersionStatusSchema(Schema):
     version = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": ["available", "failed"]})
     reason = fields.String(allow_none=True, metadata={"description": "Why it failed to load"})
+    reload_error = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the last reload could not replace it (the previous load still serves)"},
+    )
     aliases = fields.List(fields.String(), required=True)
 
 
@@ -58,6 +62,10 @@ class ModelListSchema(Schema):
 
 class ModelDetailSchema(ModelSummarySchema):
     versions = fields.List(fields.Nested(VersionStatusSchema), required=True)
+    reload_error = fields.String(
+        allow_none=True,
+        metadata={"description": "Why the last reload of the config failed (nothing changed)"},
+    )
 
 
 class PredictionSchema(Schema):
@@ -83,3 +91,4 @@ class HealthSchema(Schema):
     versions_available = fields.Integer()
     versions_failed = fields.Integer()
     failed = fields.List(fields.String(), metadata={"description": "model/version: reason"})
+    reload_error = fields.String(allow_none=True, metadata={"description": "Why the last reload failed"})

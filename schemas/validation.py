@@ -20,6 +20,7 @@ from schemas.envelope import Envelope
 from schemas.features import REQUIRED_MESSAGE, UNKNOWN_MESSAGE, build_feature_schema
 
 NOT_A_ROW_MESSAGE = "A row must be a JSON object of features."
+DEFAULT_MAX_DEPTH = 32
 ROWS_IN_MESSAGE = 10
 
 Columns = dict[str, np.ndarray]
@@ -28,8 +29,9 @@ Columns = dict[str, np.ndarray]
 class RequestValidator:
     """Everything needed to validate requests for one version, built once at load time."""
 
-    def __init__(self, spec: VersionSpec) -> None:
+    def __init__(self, spec: VersionSpec, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         self.spec = spec
+        self.max_depth = max_depth
         self.schema: Schema = build_feature_schema(spec)
         self.features = spec.feature_names
         self.checks = [ColumnCheck(f) for f in spec.features]
@@ -95,6 +97,9 @@ class RequestValidator:
         problems: dict[int, dict[str, list[str]]] = {}
         for index in indices:
             row = envelope.row(index)
+            if nests_deeper(row, self.max_depth):
+                problems[index] = {"_row": [f"The row nests deeper than {self.max_depth} levels."]}
+                continue
             if not isinstance(row, dict):
                 problems[index] = {"_row": [NOT_A_ROW_MESSAGE]}
                 continue
@@ -106,6 +111,26 @@ class RequestValidator:
 
     def _error(self, problems: Mapping[int, Mapping[str, list[str]]], batched: bool) -> InvalidInputError:
         return invalid_input_error(problems, batched, self.features)
+
+
+def nests_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels deep (checked level by level).
+
+    Valid rows hold only scalars, so only rows already found bad are ever measured.
+    """
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        level = [
+            item
+            for container in level
+            if isinstance(container, list | dict)
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, list | dict)
+        ]
+    return False
 
 
 def invalid_input_error(

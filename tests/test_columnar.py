@@ -133,7 +133,7 @@ def test_fast_path_matches_the_reference(envelope: Envelope) -> None:
         ),
         (
             [{"color": "red", "size": 40, "weight": 10**400}],
-            "Row 0: Invalid values: weight: " + repr(10**400)[:37] + "... is too large.",
+            "Row 0: Invalid values: weight: 100000000000000000...0000000000000000000 is too large.",
         ),
     ],
 )

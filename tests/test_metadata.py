@@ -36,6 +36,7 @@ def test_model_detail_has_each_version_status(make_store: Callable[..., Path]) -
         "version": "1",
         "status": "available",
         "reason": None,
+        "reload_error": None,
         "aliases": ["stable", "latest"],
     }
     assert body["versions"][1]["status"] == "failed"
@@ -89,6 +90,7 @@ def test_health(client: FlaskClient) -> None:
         "versions_available": 4,
         "versions_failed": 0,
         "failed": [],
+        "reload_error": None,
     }
 
 

@@ -1,0 +1,93 @@
+"""Reload: build the next registry beside the one serving, never dropping what serves.
+
+Like TF Serving's availability-preserving policy: unchanged versions are reused as they are
+(not reloaded), new and changed ones are loaded and checked first, and a changed version that
+fails to load keeps serving its previous load, with the failure reported on it. A config file
+that cannot be read at all leaves the whole set as it was, with the error reported on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+
+from registry.config import RegistryConfig, VersionSpec, read_config
+from registry.errors import ConfigError
+from registry.loader import load_version, resolve_artifact, sha256_of
+from registry.registry import ModelVersion, Registry
+
+log = logging.getLogger(__name__)
+
+
+def reload_registry(current: Registry, path: str | os.PathLike[str] | None = None) -> Registry:
+    """The registry for the config at ``path`` (default: the one ``current`` came from)."""
+    path = Path(path or current.config.path)
+    try:
+        config = read_config(path)
+    except ConfigError as exc:
+        log.error("reload failed, keeping the serving set: %s", exc.message)
+        return dataclasses.replace(current, reload_error=exc.message)
+    next_registry = rebuild(current, config)
+    log.info("reloaded %s: %s", path, summary(current, next_registry))
+    return next_registry
+
+
+def rebuild(current: Registry, config: RegistryConfig) -> Registry:
+    """Every version of ``config``, reusing the loaded ones that did not change."""
+    versions = []
+    for model in config.models:
+        for spec in model.versions:
+            previous = _previous(current, spec)
+            versions.append(_next_version(previous, spec, config, current.config))
+    return Registry.build(config, versions)
+
+
+def summary(before: Registry, after: Registry) -> str:
+    """``kept 3, loaded 1 (penguins/3), removed 1 (iris/1), failed 0``: what a reload did."""
+    old = {(v.model, v.version): v for v in before.all_versions()}
+    new = {(v.model, v.version): v for v in after.all_versions()}
+    kept = [
+        k for k, v in new.items() if k in old and v.estimator is not None and v.estimator is old[k].estimator
+    ]
+    loaded = [k for k in new if k not in kept]
+    removed = [k for k in old if k not in new]
+    failed = [k for k, v in new.items() if v.failure or v.reload_failure]
+
+    def named(keys: list[tuple[str, str]]) -> str:
+        return f"{len(keys)}" + (f" ({', '.join('/'.join(k) for k in keys)})" if keys else "")
+
+    return f"kept {len(kept)}, loaded {named(loaded)}, removed {named(removed)}, failed {named(failed)}"
+
+
+def _previous(current: Registry, spec: VersionSpec) -> ModelVersion | None:
+    model = current.models.get(spec.model)
+    return model.versions.get(spec.version) if model else None
+
+
+def _next_version(
+    previous: ModelVersion | None, spec: VersionSpec, config: RegistryConfig, old: RegistryConfig
+) -> ModelVersion:
+    same_policy = _loading_policy(old) == _loading_policy(config)
+    if previous is not None and same_policy and _unchanged(previous, spec, config.store, old.store):
+        return dataclasses.replace(previous, reload_failure=None) if previous.reload_failure else previous
+    loaded = load_version(spec, config.store, config.server)
+    if loaded.is_available or previous is None or not previous.is_available:
+        return loaded
+    return dataclasses.replace(previous, reload_failure=loaded.failure)
+
+
+def _loading_policy(config: RegistryConfig) -> tuple[bool, int]:
+    """The server settings that change how a version is loaded (the rest apply per request)."""
+    return config.server.require_sha256, config.server.max_json_depth
+
+
+def _unchanged(previous: ModelVersion, spec: VersionSpec, store: Path, old_store: Path) -> bool:
+    """Same spec, same store, and the file still holds the bytes that were loaded."""
+    if previous.spec != spec or store != old_store or previous.artifact is None:
+        return False
+    try:
+        return sha256_of(resolve_artifact(spec, store).read_bytes()) == previous.artifact.sha256
+    except Exception:  # gone or moved out of the store: load it again and report that
+        return False
