@@ -1,0 +1,89 @@
+"""A real `model-registry serve` process on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+COMMAND = Path(sys.executable).parent / "model-registry"
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(url: str, body: Any = None, timeout: float = 10) -> tuple[int, dict[str, Any]]:
+    """(status, JSON body) of a GET, or of a POST when ``body`` is given."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@contextmanager
+def serving(config: Path, log_dir: Path, workers: int = 2, args: Sequence[str] = ()) -> Iterator[LiveServer]:
+    """Start the server, wait until it is ready, and stop it by PID afterwards."""
+    assert COMMAND.exists(), f"{COMMAND} is missing: install the project (make install)"
+    port = free_port()
+    log = log_dir / f"server-{port}.log"
+    with log.open("w") as out:
+        command = [
+            str(COMMAND),
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        process = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT)
+    server = LiveServer(process, f"http://127.0.0.1:{port}", log)
+    try:
+        wait_until(lambda: _ready(server), 30, f"server not ready in 30 s; see {log}")
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ready(server: LiveServer) -> bool:
+    assert server.process.poll() is None, f"server exited: see {server.log}"
+    try:
+        return request(f"{server.url}/health/ready", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def wait_until(condition: Any, seconds: float, message: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
