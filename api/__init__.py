@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import BaseConverter
 
 from api import auth, docs, errors, health, models, predict, state
 from api.jsonio import OrjsonProvider
@@ -16,6 +17,12 @@ from registry.registry import Registry
 from registry.reload import reload_registry
 
 API_VERSION = "1.0"
+
+
+class VersionConverter(BaseConverter):
+    """A version or alias in a path: anything but "predict", so /models/<name>/predict is only POST."""
+
+    regex = r"(?!predict/?$)[^/]+"
 
 
 def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
@@ -53,7 +60,9 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     )
     state.init_app(app, registry)
     auth.init_app(app, token)
+    app.url_map.converters["version"] = VersionConverter
     api = Api(app)
+    api.register_converter(VersionConverter, lambda converter: {"type": "string"})
     for blueprint in (models.blp, predict.blp, health.blp):
         api.register_blueprint(blueprint)
     docs.init_app(app)

@@ -19,6 +19,8 @@ FEATURE_TYPES = ("number", "integer", "boolean", "category")
 TASKS = ("classification", "regression")
 RESERVED_FEATURES = ("instances", "inputs", "data")
 LATEST = "latest"
+# /models/<name>/predict predicts with the default version, so no version or alias may be called this.
+RESERVED_VERSION = "predict"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -198,6 +200,9 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
     versions: dict[str, VersionSpec] = {}
     for raw_version, version_data in raw_versions.items():
         version = _as_name(raw_version, f"{name}: versions: {raw_version!r}", problems)
+        if version == RESERVED_VERSION:
+            problems.append(f"{name}: versions: predict: reserved (the default version's predict path)")
+            continue
         if version is not None:
             spec = _parse_version(name, version, version_data, problems)
             if spec is not None:
@@ -222,7 +227,9 @@ def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str
         version = _as_name(target, f"{model}: aliases: {raw_alias}", problems)
         if alias is None or version is None:
             continue
-        if alias == LATEST:
+        if alias == RESERVED_VERSION:
+            problems.append(f"{model}: aliases: predict: reserved (the default version's predict path)")
+        elif alias == LATEST:
             problems.append(f"{model}: aliases: latest: reserved, it always means the highest version")
         elif alias in versions:
             problems.append(f"{model}: aliases: {alias}: is also a version name")
