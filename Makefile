@@ -10,7 +10,7 @@ ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test check lint examples install clean
+.PHONY: serve test check lint bench examples install clean
 
 serve: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT)
@@ -20,6 +20,11 @@ test: $(INSTALLED) $(ARTIFACTS)
 
 check: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/model-registry check --config config.yaml
+
+# Our server against a naive Flask baseline, measured with wrk (Debian: apt-get install wrk).
+# Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
+bench: $(INSTALLED) $(ARTIFACTS)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,94 @@
+"""The in-process floor: the server's own parse + validate + DataFrame + predict, without HTTP.
+
+``floor_predict`` is the one place that knows the project's internal call chain; when the internals
+change, adapt it (and ``load_version``) and nothing else.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from bench.scenarios import Scenario
+
+ADAPT_HINT = "the project's internals changed: adapt bench/floor.py (floor_predict, load_version)"
+
+
+class FloorUnavailable(RuntimeError):
+    """The project's code path could not be called as ``floor_predict`` expects."""
+
+
+def load_version(config: Path, model: str, version: str) -> Any:
+    """The loaded, available version of ``model`` from the config, as the server holds it."""
+    try:
+        from registry.config import read_config
+        from registry.loader import load_registry
+
+        return load_registry(read_config(config)).serving(model, version)
+    except (ImportError, AttributeError, TypeError) as exc:
+        raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
+
+
+def floor_predict(version: Any, body: bytes) -> bytes:
+    """The predictions array (JSON) for a raw request body, exactly as the server computes it, minus
+    HTTP and Flask: parse, envelope, column-wise validation, model input, predict, encode.
+
+    Mirrors ``api/predict.py``.
+    """
+    try:
+        import orjson
+
+        from api.encoding import predictions_json
+        from schemas.envelope import parse_envelope
+
+        envelope = parse_envelope(orjson.loads(body))
+        return predictions_json(version.predictor.predict(version.validator.validate(envelope)))
+    except (ImportError, AttributeError) as exc:
+        raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Floor:
+    """Median seconds per call: the full in-process path, and ``predict_proba`` on a ready frame."""
+
+    full_s: float
+    predict_s: float
+
+
+def measure_floor(version: Any, scenario: Scenario, budget_s: float) -> Floor:
+    """Time both floors for ``scenario``; raises ``FloorUnavailable`` if the project path breaks."""
+    body = scenario.body()
+    try:
+        predictions = orjson.loads(floor_predict(version, body))
+    except FloorUnavailable:
+        raise
+    except Exception as exc:
+        raise FloorUnavailable(f"{ADAPT_HINT}: floor_predict raised {type(exc).__name__}: {exc}") from exc
+    if len(predictions) != len(scenario.rows):
+        raise FloorUnavailable(f"{ADAPT_HINT}: {len(predictions)} predictions for {len(scenario.rows)} rows")
+    frame = pd.DataFrame(list(scenario.rows), columns=scenario.features)
+    return Floor(
+        full_s=median_call_s(lambda: floor_predict(version, body), budget_s),
+        predict_s=median_call_s(lambda: version.estimator.predict_proba(frame), budget_s),
+    )
+
+
+def median_call_s(
+    call: Callable[[], object], budget_s: float, min_calls: int = 5, max_calls: int = 5000
+) -> float:
+    """Median wall seconds of ``call`` over about ``budget_s`` of calls (at least ``min_calls``)."""
+    call()  # warm-up
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < min_calls or (time.perf_counter() < deadline and len(times) < max_calls):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)

@@ -1,0 +1,270 @@
+"""The markdown report: throughput table, in-process floor, start-up/memory/scaling, and the targets."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bench.floor import Floor
+from bench.measure import Run
+from bench.scenarios import Scenario
+
+BASELINE = "baseline"
+OURS = "ours"
+DASH = "—"
+
+# scenario name -> minimum median ratio ours/baseline req/s (the issue's targets)
+RATIO_TARGETS = {
+    "iris-1": 1.0,
+    "iris-1000-instances": 2.0,
+    "iris-1000-inputs": 2.5,
+    "penguins-1": 1.0,
+    "penguins-1000-instances": 1.0,
+}
+MAX_FLOOR_RATIO = 2.0
+MAX_STARTUP_S = 2.0
+MAX_MEMORY_MB = 250.0
+MIN_SCALING = 1.7
+BUSY_MACHINE_PERCENT = 25
+
+
+@dataclass(frozen=True)
+class Memory:
+    """RSS of master and workers, and PSS (shared pages split between sharers) of them together, MB."""
+
+    master_rss: float
+    worker_rss: float
+    total_pss: float | None
+
+    def footprint(self) -> tuple[float, str]:
+        """The server's memory, MB, and what was counted: PSS when the kernel gives it, else RSS summed."""
+        if self.total_pss is not None:
+            return self.total_pss, "PSS"
+        return self.master_rss + self.worker_rss, "RSS"
+
+
+@dataclass
+class Results:
+    """Everything one bench run measured, with the facts needed to read it."""
+
+    command: str
+    facts: list[tuple[str, str]]
+    scenarios: list[Scenario]
+    runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
+    latency: dict[str, list[Run]] = field(default_factory=dict)
+    scaling: dict[int, list[Run]] = field(default_factory=dict)
+    floors: dict[str, Floor] = field(default_factory=dict)
+    startups: dict[str, list[float]] = field(default_factory=dict)
+    memory: dict[str, Memory] = field(default_factory=dict)
+
+    def probe(self) -> Scenario | None:
+        """The scenario whose single-connection latency is set against the floor, if it ran."""
+        return next((s for s in self.scenarios if s.latency_probe and s.name in self.floors), None)
+
+    def all_runs(self) -> list[Run]:
+        """Every kept run (warm-ups are not kept)."""
+        groups = [*self.runs.values(), *self.latency.values(), *self.scaling.values()]
+        return [run for group in groups for run in group]
+
+
+def number(value: float | None) -> str:
+    """A figure with as many decimals as it needs to show about three significant digits."""
+    if value is None:
+        return DASH
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
+
+
+def median_of(runs: Sequence[Run], figure: Callable[[Run], float]) -> float:
+    """The median of ``figure`` over ``runs``."""
+    return statistics.median(figure(run) for run in runs)
+
+
+def ratios(numerators: Sequence[Run], denominators: Sequence[Run]) -> list[float]:
+    """req/s ratios run by run: each repetition's run against the other server's in the same repetition."""
+    return [a.requests_per_s / b.requests_per_s for a, b in zip(numerators, denominators, strict=True)]
+
+
+def ratio_text(values: Sequence[float]) -> str:
+    """``1.23× (1.20–1.25)``: the median, then min–max over repetitions."""
+    if not values:
+        return DASH
+    return f"{statistics.median(values):.2f}× ({min(values):.2f}–{max(values):.2f})"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def throughput_section(results: Results) -> list[str]:
+    """Per scenario and server: medians over repetitions, and our ratio to the baseline."""
+    header = [
+        "scenario",
+        "server",
+        "req/s",
+        "rows/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU ms/req",
+        "worker CPU %",
+        "wrk CPU %",
+        "ours ÷ baseline req/s, median (min–max)",
+    ]
+    rows = []
+    for scenario in results.scenarios:
+        for server in (BASELINE, OURS):
+            runs = results.runs[(scenario.name, server)]
+            ratio = (
+                ratio_text(ratios(runs, results.runs[(scenario.name, BASELINE)])) if server == OURS else ""
+            )
+            figures = [
+                median_of(runs, lambda r: r.requests_per_s),
+                median_of(runs, lambda r: r.rows_per_s),
+                median_of(runs, lambda r: r.wrk.p50_ms),
+                median_of(runs, lambda r: r.wrk.p99_ms),
+                median_of(runs, lambda r: r.cpu_ms_per_request),
+                median_of(runs, lambda r: r.worker_cpu_percent),
+                median_of(runs, lambda r: r.wrk_cpu_percent),
+            ]
+            rows.append([scenario.title, server, *map(number, figures), ratio])
+    return ["## Throughput and latency under load (medians over repetitions)", "", *table(header, rows)]
+
+
+def end_to_end_s(results: Results, server: str = OURS) -> float:
+    """The median single-connection p50 latency of ``server`` on the probe scenario, in seconds."""
+    return median_of(results.latency[server], lambda r: r.wrk.p50_ms) / 1000
+
+
+def floor_section(results: Results) -> list[str]:
+    """In-process floors per scenario, and the probe's end-to-end latency against its floor."""
+    probe = results.probe()
+    rows = []
+    for scenario in results.scenarios:
+        floor = results.floors[scenario.name]
+        e2e = ratio = DASH
+        if scenario is probe and results.latency:
+            e2e_s = end_to_end_s(results)
+            e2e, ratio = number(1000 * e2e_s), f"{e2e_s / floor.full_s:.2f}×"
+        rows.append([scenario.title, number(1000 * floor.full_s), number(1000 * floor.predict_s), e2e, ratio])
+    header = [
+        "scenario",
+        "parse + validate + DataFrame + predict, ms",
+        "predict_proba alone, ms",
+        "ours end-to-end p50 at 1 connection, ms",
+        "end-to-end ÷ floor",
+    ]
+    lines = ["## In-process floor (no HTTP; median per call)", "", *table(header, rows)]
+    if probe is not None and results.latency:
+        baseline_ms = number(1000 * end_to_end_s(results, BASELINE))
+        lines += ["", f"Baseline end-to-end p50 at 1 connection on '{probe.title}': {baseline_ms} ms."]
+    return lines
+
+
+def extras_section(results: Results) -> list[str]:
+    """Start-up to ready, memory after load, and the workers-2 to workers-1 scaling."""
+    rows = []
+    for server in (OURS, BASELINE):
+        times = results.startups.get(server)
+        if times:
+            spread = f" ({min(times):.2f}–{max(times):.2f}, {len(times)} starts)" if len(times) > 1 else ""
+            value = f"{statistics.median(times):.2f}{spread}"
+            rows.append([f"{server}: start-up to first 200 on /health/ready, s", value])
+    for server, memory in results.memory.items():
+        value = f"{memory.master_rss:.0f} / {memory.worker_rss:.0f}"
+        rows.append([f"{server}: RSS after load, master / worker, MB", value])
+        rows.append([f"{server}: PSS after load, master + worker, MB", number(memory.total_pss)])
+    for workers, runs in results.scaling.items():
+        value = number(median_of(runs, lambda r: r.requests_per_s))
+        rows.append([f"ours, iris 1 row, --workers {workers}, req/s", value])
+    if results.scaling:
+        value = ratio_text(ratios(results.scaling[2], results.scaling[1]))
+        rows.append(["ours, workers 2 ÷ workers 1, median (min–max)", value])
+    return ["## Start-up, memory, scaling", "", *table(["measure", "value"], rows)]
+
+
+def target_rows(results: Results) -> list[tuple[str, str, str, bool]]:
+    """(target, goal, measured, met) for each target whose figures were measured."""
+    found: list[tuple[str, str, str, bool]] = []
+    for scenario in results.scenarios:
+        if scenario.name in RATIO_TARGETS:
+            goal = RATIO_TARGETS[scenario.name]
+            values = ratios(results.runs[(scenario.name, OURS)], results.runs[(scenario.name, BASELINE)])
+            met = statistics.median(values) >= goal
+            found.append((f"{scenario.title}: req/s vs baseline", f"≥ {goal}×", ratio_text(values), met))
+    probe = results.probe()
+    if probe is not None and results.latency:
+        ratio = end_to_end_s(results) / results.floors[probe.name].full_s
+        name = f"{probe.title}: end-to-end latency vs in-process floor"
+        found.append((name, f"≤ {MAX_FLOOR_RATIO}×", f"{ratio:.2f}×", ratio <= MAX_FLOOR_RATIO))
+    if results.startups.get(OURS):
+        startup = statistics.median(results.startups[OURS])
+        name = "start-up to ready, example store"
+        found.append((name, f"≤ {MAX_STARTUP_S} s", f"{startup:.2f} s", startup <= MAX_STARTUP_S))
+    if OURS in results.memory:
+        used, what = results.memory[OURS].footprint()
+        name = "memory with one worker, master + worker"
+        found.append((name, f"≤ {MAX_MEMORY_MB:.0f} MB", f"{used:.0f} MB {what}", used <= MAX_MEMORY_MB))
+    if results.scaling:
+        values = ratios(results.scaling[2], results.scaling[1])
+        met = statistics.median(values) >= MIN_SCALING
+        found.append(("--workers 2 vs 1, iris 1 row", f"≥ {MIN_SCALING}×", ratio_text(values), met))
+    return found
+
+
+def targets_section(results: Results) -> list[str]:
+    """The issue's targets, each marked PASS or MISS with the measured figure."""
+    rows = [
+        [name, goal, measured, "PASS" if met else "MISS"]
+        for name, goal, measured, met in target_rows(results)
+    ]
+    return ["## Targets", "", *table(["target", "goal", "measured", "result"], rows)]
+
+
+def notes_section(results: Results) -> list[str]:
+    """How to read the figures: wrk's own CPU, other load on the machine, what latency includes."""
+    runs = results.all_runs()
+    wrk_cpu = [run.wrk_cpu_percent for run in runs]
+    other_cpu = [run.other_cpu_percent for run in runs]
+    socket_errors = sum(run.wrk.socket_errors for run in runs)
+    lines = [
+        "## Notes",
+        "",
+        f"- wrk's own CPU (user + system, from its rusage) over the {len(runs)} kept runs: median "
+        f"{statistics.median(wrk_cpu):.0f}%, at most {max(wrk_cpu):.0f}% of one core. A one-worker "
+        "server's 'worker CPU %' near 100 means the worker, not wrk, was the limit.",
+        f"- CPU used by everything else (other processes, gunicorn masters, the kernel's loopback work) "
+        f"during the runs: median {statistics.median(other_cpu):.0f}%, "
+        f"at most {max(other_cpu):.0f}% of one core.",
+        "- p50/p99 under load include queueing: with N connections on one sync worker, latency is about "
+        "N × the service time. The single-connection latency is in the floor table.",
+        "- Both servers are gunicorn sync workers, which close the connection after each response; "
+        "wrk reconnects, the same for both.",
+        "- Ratios are taken within each repetition (baseline, then ours, back to back), then the "
+        "median and min–max over repetitions are shown.",
+        f"- wrk socket errors (connect/read/write/timeout) over all kept runs: {socket_errors}.",
+    ]
+    if statistics.median(other_cpu) > BUSY_MACHINE_PERCENT:
+        lines.append(
+            f"- **Warning:** other work took over {BUSY_MACHINE_PERCENT}% of a core during most runs; "
+            "the machine was not quiet, so absolute figures are low and ratios noisy. "
+            "Rerun on an idle machine."
+        )
+    return lines
+
+
+def render(results: Results) -> str:
+    """The whole report as markdown."""
+    lines = [
+        "# Benchmark: model-registry against a naive Flask baseline",
+        "",
+        f"Command: `{results.command}`",
+        "",
+    ]
+    lines += [f"- {name}: {value}" for name, value in results.facts]
+    for section in (throughput_section, floor_section, extras_section, targets_section, notes_section):
+        lines += ["", *section(results)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,311 @@
+"""``make bench``: our server against the naive Flask baseline, interleaved, measured with wrk.
+
+Run from the repository root as ``.venv/bin/python -m bench.run [options]`` (``--help`` lists them).
+Writes the markdown report to bench/results/<date>.md (or ``--output``) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bench.floor import Floor, FloorUnavailable, load_version, measure_floor
+from bench.loadgen import WrkMissing, find_wrk, wrk_version
+from bench.machine import ROOT, busy_percent, machine_facts
+from bench.measure import Run, Settings, measure
+from bench.procs import Server, ServerError, free_port, memory_mb, post_json, start_server, stop_server
+from bench.report import BASELINE, BUSY_MACHINE_PERCENT, OURS, Memory, Results, render
+from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
+
+BIN = Path(sys.executable).parent
+OURS_TWO = "ours --workers 2"
+
+
+class LabelMismatch(RuntimeError):
+    """The two servers predicted different labels for the same request."""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line; defaults make a full run take about five minutes on two cores."""
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--duration", type=int, default=5, help="seconds per measured wrk run (whole seconds)"
+    )
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of the discarded warm-up run")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions of each baseline/ours pair")
+    parser.add_argument(
+        "--connections", type=int, default=2, help="wrk connections per server worker (closed loop)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument(
+        "--scenarios", default=",".join(SPECS), help=f"comma-separated subset of: {', '.join(SPECS)}"
+    )
+    parser.add_argument("--no-scaling", action="store_true", help="skip the --workers 2 vs 1 measurement")
+    parser.add_argument("--startup-reps", type=int, default=3, help="starts of our server to time")
+    parser.add_argument("--floor-seconds", type=float, default=1.0, help="time budget per in-process floor")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yaml", help="our server's config")
+    parser.add_argument("--output", type=Path, help="report path (default: bench/results/<date>.md)")
+    args = parser.parse_args(argv)
+    args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    for name in ("duration", "warmup", "reps", "connections", "threads", "startup_reps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """How this run was started: ``make bench ...`` when make ran it, else the Python command."""
+    arguments = shlex.join(argv)
+    if os.environ.get("MAKELEVEL"):
+        return "make bench" + (f" BENCH_ARGS={shlex.quote(arguments)}" if arguments else "")
+    return shlex.join([sys.executable, "-m", "bench.run", *argv])
+
+
+def facts(args: argparse.Namespace, wrk: str) -> list[tuple[str, str]]:
+    """The machine facts, with how wrk was driven and how long each run lasted."""
+    load_generator = (
+        f"{wrk_version(wrk)}, -t{args.threads}, {args.connections} connections per server worker "
+        f"(-c{args.connections} against one worker, -c{2 * args.connections} against two), closed loop"
+    )
+    runs = (
+        f"{args.duration} s each, {args.reps} repetitions (baseline then ours per scenario), a "
+        f"{args.warmup} s warm-up run of each discarded; both servers gunicorn, 1 sync worker"
+    )
+    return machine_facts(load_generator, runs, with_ceiling=not args.no_scaling)
+
+
+def ours_command(config: Path, workers: int, port: int) -> list[str]:
+    """``model-registry serve`` on 127.0.0.1 with ``workers`` workers."""
+    return [
+        str(BIN / "model-registry"),
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
+def baseline_command(port: int) -> list[str]:
+    """gunicorn with one sync worker on the naive app (run from the repository root)."""
+    gunicorn = str(BIN / "gunicorn")
+    help_text = subprocess.run([gunicorn, "--help"], capture_output=True, text=True, timeout=30).stdout
+    # gunicorn 25.1+ opens a control socket at one fixed path per user; a second server would fight over it.
+    no_control = ["--no-control-socket"] if "--no-control-socket" in help_text else []
+    return [
+        gunicorn,
+        "-w",
+        "1",
+        "-k",
+        "sync",
+        "-b",
+        f"127.0.0.1:{port}",
+        *no_control,
+        "bench.baseline_app:app",
+    ]
+
+
+def launch(
+    stack: ExitStack, name: str, command: Sequence[str], port: int, workers: int, logs: Path
+) -> Server:
+    """Start a server that ``stack`` stops (by PID) on the way out."""
+    log("starting " + name)
+    server = start_server(name, command, port, logs / f"{name.replace(' ', '_')}.log", workers, ROOT)
+    stack.callback(stop_server, server)
+    return server
+
+
+def start_ours(stack: ExitStack, args: argparse.Namespace, workers: int, name: str, logs: Path) -> Server:
+    """Our server with ``workers`` workers on a free port."""
+    port = free_port()
+    return launch(stack, name, ours_command(args.config, workers, port), port, workers, logs)
+
+
+def time_extra_startups(args: argparse.Namespace, logs: Path) -> list[float]:
+    """Seconds to ready of ``--startup-reps`` - 1 extra starts of our server (each stopped at once)."""
+    times = []
+    for _ in range(args.startup_reps - 1):
+        with ExitStack() as stack:
+            times.append(start_ours(stack, args, 1, "ours (start-up timing)", logs).startup_s)
+    return times
+
+
+def measure_floors(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> dict[str, Floor]:
+    """The in-process floors of every scenario, first, so that a broken import fails fast."""
+    log("timing the in-process floor")
+    versions = {(s.model, s.version): load_version(args.config, s.model, s.version) for s in scenarios}
+    return {s.name: measure_floor(versions[(s.model, s.version)], s, args.floor_seconds) for s in scenarios}
+
+
+def check_labels(scenario: Scenario, baseline: Server, others: Sequence[Server]) -> None:
+    """Raise ``LabelMismatch`` unless every server predicts the baseline's labels for the scenario."""
+    body = scenario.body()
+    expected = post_json(baseline.url(scenario.path), body)["predictions"]
+    for server in others:
+        labels = [p["label"] for p in post_json(server.url(scenario.path), body)["predictions"]]
+        wrong = [i for i, (a, b) in enumerate(zip(expected, labels, strict=False)) if a != b]
+        if wrong or len(labels) != len(expected):
+            first = wrong[0] if wrong else min(len(labels), len(expected))
+            raise LabelMismatch(
+                f"'{scenario.title}': {server.name} and {baseline.name} disagree on {len(wrong)} of "
+                f"{len(expected)} rows ({len(labels)} labels from {server.name}); first at row {first}"
+            )
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so that stdout holds only the report."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def measure_pairs(
+    settings: Settings,
+    servers: Sequence[Server],
+    scenarios: Sequence[Scenario],
+    bodies: dict[str, Path],
+    reps: int,
+) -> dict[tuple[str, str], list[Run]]:
+    """Each repetition, each scenario: one run per server in order (A B A B); keyed (scenario, server)."""
+    runs: dict[tuple[str, str], list[Run]] = {(s.name, srv.name): [] for s in scenarios for srv in servers}
+    for rep in range(1, reps + 1):
+        for scenario in scenarios:
+            for server in servers:
+                run = measure(settings, server, scenario, bodies[scenario.name])
+                runs[(scenario.name, server.name)].append(run)
+                log(
+                    f"rep {rep}/{reps} {scenario.title}, {server.name} at -c{run.connections}: "
+                    f"{run.requests_per_s:,.1f} req/s, p50 {run.wrk.p50_ms:.2f} ms"
+                )
+    return runs
+
+
+def warm_up(
+    settings: Settings, servers: Sequence[Server], scenarios: Sequence[Scenario], bodies: dict[str, Path]
+) -> None:
+    """One discarded run per scenario and server."""
+    for scenario in scenarios:
+        for server in servers:
+            log(f"warm-up {scenario.title}, {server.name}")
+            measure(settings, server, scenario, bodies[scenario.name])
+
+
+def write_bodies(scenarios: Sequence[Scenario], folder: Path) -> dict[str, Path]:
+    """Each scenario's request body in a file for wrk's script to read."""
+    bodies = {}
+    for scenario in scenarios:
+        bodies[scenario.name] = folder / f"{scenario.name}.json"
+        bodies[scenario.name].write_bytes(scenario.body())
+    return bodies
+
+
+def memory_of(server: Server) -> Memory:
+    """RSS of the master and its (single) worker, and their PSS together."""
+    master_rss, master_pss = memory_mb(server.pid)
+    worker_rss, worker_pss = memory_mb(server.worker_pids[0])
+    total_pss = None if master_pss is None or worker_pss is None else master_pss + worker_pss
+    return Memory(master_rss, worker_rss, total_pss)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How every measurement of one bench run is made: the bodies, wrk settings, repetitions, warm-up."""
+
+    bodies: dict[str, Path]
+    settings: Settings
+    reps: int
+    warmup_s: int
+
+    def measure(
+        self, servers: Sequence[Server], scenarios: Sequence[Scenario], connections: int | None = None
+    ) -> dict[tuple[str, str], list[Run]]:
+        """Warm each server up on each scenario, then measure them interleaved; keyed (scenario, server).
+
+        ``connections`` (per worker) overrides the plan's, for the single-connection latency runs.
+        """
+        settings = self.settings
+        if connections is not None:
+            settings = replace(settings, connections_per_worker=connections)
+        warm_up(replace(settings, duration_s=self.warmup_s), servers, scenarios, self.bodies)
+        return measure_pairs(settings, servers, scenarios, self.bodies, self.reps)
+
+
+def start_all(
+    args: argparse.Namespace, stack: ExitStack, folder: Path, results: Results
+) -> tuple[Server, Server, Server | None]:
+    """The baseline, our server with one worker and (unless --no-scaling) with two; start-ups recorded."""
+    extra_startups = time_extra_startups(args, folder)
+    port = free_port()
+    baseline = launch(stack, BASELINE, baseline_command(port), port, 1, folder)
+    ours = start_ours(stack, args, 1, OURS, folder)
+    results.startups = {OURS: [*extra_startups, ours.startup_s], BASELINE: [baseline.startup_s]}
+    two = None if args.no_scaling else start_ours(stack, args, 2, OURS_TWO, folder)
+    return baseline, ours, two
+
+
+def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
+    """Start the servers, check they agree, measure everything into ``results``; stop the servers."""
+    scenarios = results.scenarios
+    results.floors = measure_floors(args, scenarios)
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as stack:
+        folder = Path(tmp)
+        baseline, ours, two = start_all(args, stack, folder, results)
+        scaling = build_scenarios([SCALING_SCENARIO]) if two is not None else []
+        bodies = write_bodies([*scenarios, *scaling], folder)
+        for scenario in scenarios:
+            check_labels(scenario, baseline, [ours])
+        for scenario in scaling:
+            check_labels(scenario, baseline, [two])
+        log("the servers predict the same labels")
+        settings = Settings(wrk, args.duration, args.connections, args.threads)
+        plan = Plan(bodies, settings, args.reps, args.warmup)
+        results.runs = plan.measure([baseline, ours], scenarios)
+        for probe in [s for s in scenarios if s.latency_probe][:1]:
+            runs = plan.measure([baseline, ours], [probe], connections=1)
+            results.latency = {server: runs[(probe.name, server)] for server in (BASELINE, OURS)}
+        for scenario in scaling:
+            runs = plan.measure([ours, two], [scenario])
+            results.scaling = {1: runs[(scenario.name, OURS)], 2: runs[(scenario.name, OURS_TWO)]}
+        results.memory = {OURS: memory_of(ours), BASELINE: memory_of(baseline)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; 0 on success, 1 if a server or the floor failed, 2 if wrk is missing."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    try:
+        wrk = find_wrk()
+    except WrkMissing as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        return 2
+    busy = busy_percent()
+    if busy > BUSY_MACHINE_PERCENT:
+        log(f"warning: the machine is busy before we start ({busy:.0f}% of a core); figures will be noisy")
+    try:
+        results = Results(command_line(argv), facts(args, wrk), build_scenarios(args.scenarios))
+        run_bench(args, wrk, results)
+    except (ServerError, FloorUnavailable, LabelMismatch, ValueError, RuntimeError) as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    report = render(results)
+    output = args.output or ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report)
+    print(report)
+    log(f"report written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
