@@ -38,7 +38,7 @@ class ModelDetail(MethodView):
         }
 
 
-@blp.route("/<name>/<version>")
+@blp.route("/<name>/<version:version>")
 class VersionDetail(MethodView):
     @blp.response(200, VersionDetailSchema)
     def get(self, name: str, version: str) -> dict[str, Any]:

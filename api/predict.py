@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.encoding import predictions_json
 from api.jsonio import json_response, read_json_body
 from api.state import current_registry
 from registry.errors import TooManyRowsError
@@ -52,11 +54,11 @@ def serve_prediction(name: str, version: str | None) -> Response:
     if envelope.n_rows > registry.config.server.max_rows:
         raise TooManyRowsError(envelope.n_rows, registry.config.server.max_rows)
     columns = found.validator.validate(envelope)
-    predictions = found.predictor.predict(columns)
+    predictions = orjson.Fragment(predictions_json(found.predictor.predict(columns)))
     return json_response({"model": found.model, "version": found.version, "predictions": predictions})
 
 
-@blp.route("/<name>/<version>/predict")
+@blp.route("/<name>/<version:version>/predict")
 class VersionPredict(MethodView):
     @blp.response(200, PredictionResponseSchema)
     @document_errors

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -65,13 +66,13 @@ class Predictor:
         # NaN only reaches the model for optional features; otherwise sklearn's finiteness check is moot.
         self.assume_finite = all(f.required for f in spec.features)
         self.head, self.final = _split(estimator)
-        self.keys = [str(label) for label in labels] if labels is not None else None
+        self.labels = labels
         self.classes = np.asarray(labels, dtype=object) if labels is not None else None
         self.has_proba = hasattr(self.final, "predict_proba")
         self.argmax_labels = self.has_proba and isinstance(self.final, ARGMAX_CLASSIFIERS)
 
-    def predict(self, columns: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
-        """Predictions in row order; raises ``PredictionError`` if the estimator itself fails."""
+    def predict(self, columns: Mapping[str, np.ndarray]) -> Outputs:
+        """The estimator's outputs for the rows, in order; raises ``PredictionError`` if it fails."""
         try:
             with sklearn.config_context(assume_finite=self.assume_finite), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
@@ -86,22 +87,40 @@ class Predictor:
         frame = pd.DataFrame({name: columns[name] for name in self.features}, copy=False)
         return frame if self.fitted_with_names else frame.to_numpy()
 
-    def _predict(self, X: Any) -> list[dict[str, Any]]:
+    def _predict(self, X: Any) -> Outputs:
         if self.task != "classification":
-            return [{"value": value} for value in self.estimator.predict(X).tolist()]
+            return Outputs(values=np.asarray(self.estimator.predict(X)))
         if self.head is not None:
             X = self.head.transform(X)  # once, for both labels and probabilities
         if not self.has_proba:
-            return [{"label": label} for label in self.final.predict(X).tolist()]
+            return Outputs(labels=self.final.predict(X).tolist())
         proba = self.final.predict_proba(X)
         if self.argmax_labels:
-            labels = self.classes.take(proba.argmax(axis=1)).tolist()
-        else:
-            labels = self.final.predict(X).tolist()
-        keys = self.keys
+            index = proba.argmax(axis=1)
+            return Outputs(self.classes.take(index).tolist(), index, proba, classes=self.labels)
+        return Outputs(self.final.predict(X).tolist(), None, proba, classes=self.labels)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What the estimator said about each row: labels (with probabilities), or values."""
+
+    labels: list[Any] | None = None
+    label_index: np.ndarray | None = None  # each row's label as an index into ``classes``
+    probabilities: np.ndarray | None = None  # one column per class, in ``classes`` order
+    values: np.ndarray | None = None
+    classes: tuple[Any, ...] | None = None
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """``[{"label", "probabilities"}]`` or ``[{"value"}]``, one per row."""
+        if self.values is not None:
+            return [{"value": value} for value in self.values.tolist()]
+        if self.probabilities is None:
+            return [{"label": label} for label in self.labels]
+        keys = [str(c) for c in self.classes]
         return [
             {"label": label, "probabilities": dict(zip(keys, row, strict=True))}
-            for label, row in zip(labels, proba.tolist(), strict=True)
+            for label, row in zip(self.labels, self.probabilities.tolist(), strict=True)
         ]
 
 

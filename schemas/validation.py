@@ -8,6 +8,7 @@ give the same 400 by construction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -78,9 +79,8 @@ class RequestValidator:
         values: dict[str, list[Any]] = {}
         try:  # a row that is not an object, or lacks a required feature, raises here
             for name in self.features:
-                values[name] = (
-                    [row[name] for row in rows] if name in self.required else [row.get(name) for row in rows]
-                )
+                pick = itemgetter(name) if name in self.required else methodcaller("get", name)
+                values[name] = list(map(pick, rows))
         except (KeyError, TypeError, AttributeError):
             return None
         # Every row holds the required features; equal key counts mean nothing unknown is there.

@@ -195,6 +195,7 @@ def diabetes_serum_features() -> str:
             f"          - name: {name}",
             "            type: number",
             "            minimum: 0",
+            "            maximum: 1000",
             f"            description: Blood serum measurement {name}",
         ]
     return "\n".join(lines) + "\n"

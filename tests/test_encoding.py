@@ -1,0 +1,55 @@
+"""The fast prediction encoder writes byte for byte what orjson writes for the plain dicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from api.encoding import predictions_json
+from registry.inference import Outputs
+
+LABELS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["50%", "%s", 'a"b', "é", "\\", "%b%%"]),
+    st.integers(-(2**40), 2**40),
+)
+
+
+@st.composite
+def classifications(draw: st.DrawFn) -> Outputs:
+    classes = tuple(draw(st.lists(LABELS, min_size=1, max_size=5, unique_by=str)))
+    rows = draw(st.integers(1, 30))
+    proba = draw(hnp.arrays(np.float64, (rows, len(classes)), elements=st.floats(0, 1)))
+    index = proba.argmax(axis=1)
+    labels = [classes[i] for i in index.tolist()]
+    if draw(st.booleans()):
+        return Outputs(labels, index, proba, classes=classes)
+    if draw(st.booleans()):
+        return Outputs(labels, None, proba, classes=classes)
+    return Outputs(labels=labels)
+
+
+values = hnp.arrays(np.float64, st.integers(1, 30), elements=st.floats(allow_nan=True, allow_infinity=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(classifications(), values.map(lambda v: Outputs(values=v))))
+def test_same_bytes_as_the_dicts(outputs: Outputs) -> None:
+    assert predictions_json(outputs) == orjson.dumps(outputs.as_dicts())
+
+
+def test_multi_output_regression() -> None:
+    outputs = Outputs(values=np.array([[1.0, 2.5], [3.0, np.nan]]))
+    assert orjson.loads(predictions_json(outputs)) == [{"value": [1.0, 2.5]}, {"value": [3.0, None]}]
+
+
+@pytest.mark.parametrize("rows", [1, 1000])
+def test_iris_shaped_output(rows: int) -> None:
+    classes = ("setosa", "versicolor", "virginica")
+    proba = np.random.default_rng(0).dirichlet([1, 1, 1], size=rows)
+    outputs = Outputs(list(np.array(classes)[proba.argmax(1)]), proba.argmax(1), proba, classes=classes)
+    assert predictions_json(outputs) == orjson.dumps(outputs.as_dicts())
