@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -70,6 +71,9 @@ class Predictor:
         self.classes = np.asarray(labels, dtype=object) if labels is not None else None
         self.has_proba = hasattr(self.final, "predict_proba")
         self.argmax_labels = self.has_proba and isinstance(self.final, ARGMAX_CLASSIFIERS)
+        self.predict_proba = self.final.predict_proba if self.has_proba else None
+        if _is_sequential_forest(self.final):
+            self.predict_proba = partial(forest_proba, self.final)
 
     def predict(self, columns: Mapping[str, np.ndarray]) -> Outputs:
         """The estimator's outputs for the rows, in order; raises ``PredictionError`` if it fails."""
@@ -94,7 +98,7 @@ class Predictor:
             X = self.head.transform(X)  # once, for both labels and probabilities
         if not self.has_proba:
             return Outputs(labels=self.final.predict(X).tolist())
-        proba = self.final.predict_proba(X)
+        proba = self.predict_proba(X)
         if self.argmax_labels:
             index = proba.argmax(axis=1)
             return Outputs(self.classes.take(index).tolist(), index, proba, classes=self.labels)
@@ -122,6 +126,31 @@ class Outputs:
             {"label": label, "probabilities": dict(zip(keys, row, strict=True))}
             for label, row in zip(self.labels, self.probabilities.tolist(), strict=True)
         ]
+
+
+def forest_proba(forest: Any, X: Any) -> np.ndarray:
+    """A forest's ``predict_proba``, tree after tree in this thread: the same sums in the same order.
+
+    sklearn runs each tree through joblib's ``Parallel`` even with ``n_jobs=None``, and wraps every
+    call in a config context and warning filters; for one row that costs several times the trees'
+    own work. Inputs are checked by the forest's own ``_validate_X_predict``.
+    """
+    X = forest._validate_X_predict(X)
+    proba = np.zeros((X.shape[0], forest.n_classes_), dtype=np.float64)
+    for tree in forest.estimators_:
+        proba += tree.predict_proba(X, check_input=False)
+    proba /= len(forest.estimators_)
+    return proba
+
+
+def _is_sequential_forest(estimator: Any) -> bool:
+    """A single-output forest classifier that would run its trees one after another anyway."""
+    return (
+        isinstance(estimator, RandomForestClassifier | ExtraTreesClassifier)
+        and getattr(estimator, "n_outputs_", 0) == 1
+        and estimator.n_jobs in (None, 1)
+        and hasattr(estimator, "_validate_X_predict")
+    )
 
 
 def _split(estimator: Any) -> tuple[Any, Any]:
