@@ -1,8 +1,9 @@
 """Predictions to JSON bytes, without building a dict per row.
 
-orjson writes the whole probability matrix at once; each row is then put into a per-class
-template. For 1,000 rows this is about twice as fast as building and dumping 2,000 dicts, and it
-writes the very same JSON (tests/test_encoding.py).
+orjson writes the whole probability matrix at once; its numbers are then poured, with the labels,
+into one template repeated per row, in a single ``%`` formatting call. For 1,000 rows this is
+several times faster than building and dumping 2,000 dicts, and it writes the very same bytes
+(tests/test_encoding.py).
 """
 
 from __future__ import annotations
@@ -17,31 +18,32 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 def predictions_json(outputs: Outputs) -> bytes:
-    """The JSON array of predictions, as ``Outputs.as_dicts`` would serialise."""
+    """The JSON array of predictions, byte for byte as ``orjson.dumps(outputs.as_dicts())``."""
     if outputs.values is not None:
         if outputs.values.ndim != 1:
             return orjson.dumps(outputs.as_dicts())
-        return _fill(b'{"value":%b}', ((v,) for v in _numbers(orjson.dumps(outputs.values, option=_NUMPY))))
+        return _fill(b'{"value":%b}', [_numbers(orjson.dumps(outputs.values, option=_NUMPY))])
     labels = _label_json(outputs)
     if outputs.probabilities is None:
-        return _fill(b'{"label":%b}', ((label,) for label in labels))
-    template = _row_template(outputs.classes)
-    rows = _rows(orjson.dumps(outputs.probabilities, option=_NUMPY))
-    return _fill(template, ((label, *row.split(b",")) for label, row in zip(labels, rows, strict=True)))
+        return _fill(b'{"label":%b}', [labels])
+    classes = len(outputs.classes)
+    numbers = _numbers(orjson.dumps(outputs.probabilities, option=_NUMPY).replace(b"],[", b","))
+    columns = [labels, *(numbers[j::classes] for j in range(classes))]
+    return _fill(_row_template(outputs.classes), columns)
 
 
-def _fill(template: bytes, rows: object) -> bytes:
-    return b"[" + b",".join([template % row for row in rows]) + b"]"
+def _fill(template: bytes, columns: list[list[bytes]]) -> bytes:
+    """``[template % row, ...]`` for the rows across ``columns``, formatted in one call."""
+    width, rows = len(columns), len(columns[0])
+    values: list[bytes] = [b""] * (width * rows)
+    for j, column in enumerate(columns):
+        values[j::width] = column
+    return b"[" + ((template + b",") * rows)[:-1] % tuple(values) + b"]"
 
 
 def _numbers(array_json: bytes) -> list[bytes]:
-    """``[1.0,2.5]`` -> ``[b"1.0", b"2.5"]`` (JSON numbers and null hold no comma)."""
-    return array_json[1:-1].split(b",")
-
-
-def _rows(matrix_json: bytes) -> list[bytes]:
-    """``[[a,b],[c,d]]`` -> ``[b"a,b", b"c,d"]``."""
-    return matrix_json[2:-2].split(b"],[")
+    """``[1.0,2.5]`` (or ``[[1.0,2.5]]``) -> ``[b"1.0", b"2.5"]``: JSON numbers and null hold no comma."""
+    return array_json.strip(b"[]").split(b",")
 
 
 def _label_json(outputs: Outputs) -> list[bytes]:
