@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import threading
@@ -135,3 +136,30 @@ def _reload_error(model: dict[str, Any]) -> str:
 
 def _versions(model: dict[str, Any]) -> list[str]:
     return [v["version"] for v in model["versions"]]
+
+
+def worker_pids(server: LiveServer) -> set[int]:
+    """The gunicorn workers: the children of the master (the server process)."""
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text()
+    return {int(pid) for pid in children.split()}
+
+
+def test_a_worker_that_dies_is_replaced_and_the_other_keeps_serving(store_copy: Path, tmp_path: Path) -> None:
+    with serving(store_copy, tmp_path, workers=2) as server:
+        wait_until(lambda: len(worker_pids(server)) == 2, 10, "two workers did not start")
+        before = worker_pids(server)
+        with load(server) as outcomes:
+            time.sleep(0.5)
+            victim = min(before)
+            os.kill(victim, signal.SIGKILL)
+            wait_until(
+                lambda: len(worker_pids(server)) == 2 and victim not in worker_pids(server),
+                15,
+                "the killed worker was not replaced",
+            )
+            served_before = outcomes[200]
+            time.sleep(1)
+        # at most the requests the killed worker was answering are lost (one per client)
+        failures = sum(n for status, n in outcomes.items() if status != 200)
+        assert failures <= 2, outcomes
+        assert outcomes[200] > served_before
