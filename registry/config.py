@@ -12,12 +12,11 @@ from typing import Any
 import yaml
 
 from registry.errors import ConfigError
+from registry.features import FeatureSpec, parse_features, unknown_keys
 from registry.versions import sort_versions
 
 CONFIG_ENV = "MODEL_REGISTRY_CONFIG"
-FEATURE_TYPES = ("number", "integer", "boolean", "category")
 TASKS = ("classification", "regression")
-RESERVED_FEATURES = ("instances", "inputs", "data")
 LATEST = "latest"
 # /models/<name>/predict predicts with the default version, so no version or alias may be called this.
 RESERVED_VERSION = "predict"
@@ -28,20 +27,6 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TOP_KEYS = {"store", "models", "server"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
 _VERSION_KEYS = {"artifact", "sha256", "task", "description", "features"}
-_FEATURE_KEYS = {"name", "type", "categories", "required", "minimum", "maximum", "description"}
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """One input column: its JSON type, whether it may be missing, and what values are valid."""
-
-    name: str
-    type: str
-    required: bool = True
-    categories: tuple[str | int, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +105,7 @@ def parse_config(data: Any, path: Path) -> RegistryConfig:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ConfigError(["the file must hold a mapping with 'store' and 'models'"], str(path))
-    _unknown_keys(data, _TOP_KEYS, "", problems)
+    unknown_keys(data, _TOP_KEYS, "", problems)
     store = data.get("store", "model_store")
     if not isinstance(store, str) or not store:
         problems.append("store: must be a folder path")
@@ -145,12 +130,6 @@ def parse_config(data: Any, path: Path) -> RegistryConfig:
     )
 
 
-def _unknown_keys(data: dict, allowed: set[str], where: str, problems: list[str]) -> None:
-    for key in data:
-        if key not in allowed:
-            problems.append(f"{where}{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
 def _as_name(value: Any, what: str, problems: list[str]) -> str | None:
     """Version keys and alias targets may be written unquoted as integers; floats are ambiguous."""
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -167,7 +146,7 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
     if not isinstance(data, dict):
         problems.append("server: must be a mapping")
         return ServerSettings()
-    _unknown_keys(data, _SERVER_KEYS, "server: ", problems)
+    unknown_keys(data, _SERVER_KEYS, "server: ", problems)
     settings = {}
     for setting in fields(ServerSettings):
         value = data.get(setting.name, setting.default)
@@ -187,7 +166,7 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
     if not isinstance(data, dict):
         problems.append(f"{name}: must be a mapping with 'versions'")
         return None
-    _unknown_keys(data, _MODEL_KEYS, f"{name}: ", problems)
+    unknown_keys(data, _MODEL_KEYS, f"{name}: ", problems)
     description = data.get("description", "")
     if not isinstance(description, str):
         problems.append(f"{name}: description: must be text")
@@ -246,7 +225,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
         problems.append(f"{where}must be a mapping with 'artifact' and 'features'")
         return None
     before = len(problems)
-    _unknown_keys(data, _VERSION_KEYS, where, problems)
+    unknown_keys(data, _VERSION_KEYS, where, problems)
     artifact = data.get("artifact")
     if not isinstance(artifact, str) or not artifact:
         problems.append(f"{where}artifact: must be a path inside the store")
@@ -259,7 +238,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
     description = data.get("description")
     if description is not None and not isinstance(description, str):
         problems.append(f"{where}description: must be text")
-    features = _parse_features(where, data.get("features"), problems)
+    features = parse_features(where, data.get("features"), problems)
     if len(problems) > before:
         return None
     return VersionSpec(
@@ -271,89 +250,3 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
         task=task,
         description=description,
     )
-
-
-def _parse_features(where: str, data: Any, problems: list[str]) -> tuple[FeatureSpec, ...]:
-    if not isinstance(data, list) or not data:
-        problems.append(f"{where}features: must be a non-empty list")
-        return ()
-    features: list[FeatureSpec] = []
-    seen: set[str] = set()
-    for index, item in enumerate(data):
-        feature = _parse_feature(f"{where}features[{index}]", item, problems)
-        if feature is None:
-            continue
-        if feature.name in seen:
-            problems.append(f"{where}features[{index}]: name: '{feature.name}' is declared twice")
-        seen.add(feature.name)
-        features.append(feature)
-    return tuple(features)
-
-
-def _parse_feature(where: str, data: Any, problems: list[str]) -> FeatureSpec | None:
-    if not isinstance(data, dict):
-        problems.append(f"{where}: must be a mapping with 'name' and 'type'")
-        return None
-    name = data.get("name")
-    if isinstance(name, str) and name:
-        where = f"{where} ({name})"
-    before = len(problems)
-    _unknown_keys(data, _FEATURE_KEYS, f"{where}: ", problems)
-    if not isinstance(name, str) or not name:
-        problems.append(f"{where}: name: must be a non-empty string")
-    elif name in RESERVED_FEATURES:
-        problems.append(f"{where}: name: '{name}' is reserved (it names a request envelope)")
-    ftype = data.get("type")
-    if ftype not in FEATURE_TYPES:
-        problems.append(f"{where}: type: must be one of {', '.join(FEATURE_TYPES)}")
-    required = data.get("required", True)
-    if not isinstance(required, bool):
-        problems.append(f"{where}: required: must be true or false")
-    categories = _parse_categories(where, ftype, data.get("categories"), problems)
-    bounds = _parse_bounds(where, ftype, data, problems)
-    description = data.get("description")
-    if description is not None and not isinstance(description, str):
-        problems.append(f"{where}: description: must be text")
-    if len(problems) > before:
-        return None
-    return FeatureSpec(name, ftype, required, categories, *bounds, description)
-
-
-def _parse_categories(where: str, ftype: Any, data: Any, problems: list[str]) -> tuple[str | int, ...] | None:
-    if ftype not in FEATURE_TYPES:
-        return None  # the type is already reported; what categories it may have is unknown
-    if ftype != "category":
-        if data is not None:
-            problems.append(f"{where}: categories: only a feature of type category has categories")
-        return None
-    valid = (
-        isinstance(data, list)
-        and data
-        and all(isinstance(c, str | int) and not isinstance(c, bool) for c in data)
-    )
-    if not valid or len({type(c) for c in data}) > 1:
-        problems.append(f"{where}: categories: must be a non-empty list of strings (or of integers)")
-        return None
-    if len(set(data)) != len(data):
-        problems.append(f"{where}: categories: lists a value twice")
-        return None
-    return tuple(data)
-
-
-def _parse_bounds(
-    where: str, ftype: Any, data: dict, problems: list[str]
-) -> tuple[float | None, float | None]:
-    bounds: list[float | None] = []
-    for key in ("minimum", "maximum"):
-        value = data.get(key)
-        if value is not None and ftype not in ("number", "integer"):
-            problems.append(f"{where}: {key}: only number and integer features have bounds")
-            value = None
-        elif value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            problems.append(f"{where}: {key}: must be a number")
-            value = None
-        bounds.append(value)
-    low, high = bounds
-    if low is not None and high is not None and low > high:
-        problems.append(f"{where}: minimum: {low} is greater than maximum {high}")
-    return low, high

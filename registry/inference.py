@@ -55,7 +55,7 @@ _NAMES_WARNING = "X does not have valid feature names"
 
 
 class Predictor:
-    """Predictions for one version: one per row, ``label`` (+ ``probabilities``) or ``value``."""
+    """Runs one version's estimator: columns in, ``Outputs`` (labels, probabilities or values) out."""
 
     def __init__(self, spec: VersionSpec, estimator: Any, task: str | None, labels: tuple | None) -> None:
         self.spec = spec

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.config import FeatureSpec, VersionSpec
+from registry.config import VersionSpec
 from registry.errors import InvalidInputError
+from registry.features import FeatureSpec
 from schemas.envelope import Envelope
 from schemas.validation import RequestValidator
 
