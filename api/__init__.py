@@ -10,6 +10,7 @@ from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
 from api import auth, docs, errors, health, models, predict, state
+from api.fastpath import PredictFastPath
 from api.jsonio import OrjsonProvider
 from registry.config import RegistryConfig, read_config
 from registry.loader import load_registry
@@ -68,4 +69,5 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     docs.init_app(app)
     docs.document_versions(api, registry)
     errors.init_app(app)
+    app.wsgi_app = PredictFastPath(app.wsgi_app, state.holder_of(app), token)
     return app

@@ -24,20 +24,25 @@ def read_token(token_file: str | os.PathLike[str] | None) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+def authorized(header: str, token: str | None) -> bool:
+    """Whether an ``Authorization`` header value carries ``token`` (always, when no token is set)."""
+    if token is None:
+        return True
+    # compare_digest takes as long whatever the mismatch, so timing tells nothing about the token
+    return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+
+
 def init_app(app: Flask, token: str | None) -> None:
     """Require ``Authorization: Bearer <token>`` on every /models request when a token is set."""
     app.config["REGISTRY_TOKEN"] = token
     if token is None:
         return
-    expected = f"Bearer {token}".encode()
 
     @app.before_request
     def require_token() -> None:
-        if not request.path.startswith(PROTECTED_PREFIX):
-            return
-        sent = request.headers.get("Authorization", "").encode()
-        # compare_digest takes as long whatever the mismatch, so timing tells nothing about the token
-        if not hmac.compare_digest(sent, expected):
+        if request.path.startswith(PROTECTED_PREFIX) and not authorized(
+            request.headers.get("Authorization", ""), token
+        ):
             raise Unauthorized(
                 "Missing or wrong token: send 'Authorization: Bearer <token>'.",
                 www_authenticate=WWWAuthenticate("Bearer"),

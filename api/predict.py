@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.encoding import predictions_json
-from api.jsonio import json_response, read_json_body
+from api.jsonio import read_json_body
 from api.state import current_registry
 from registry.errors import TooManyRowsError
+from registry.registry import Registry
 from schemas.envelope import parse_envelope
 from schemas.responses import PredictionResponseSchema
 
@@ -49,13 +52,23 @@ def document_errors(view):  # type: ignore[no-untyped-def]
 def serve_prediction(name: str, version: str | None) -> Response:
     """Predict with ``version`` of ``name`` (``None``: the default version) on the request body."""
     registry = current_registry()
+    registry.serving(name, version)  # an unknown model or version is a 404 before the body is read
+    body = prediction_json(registry, name, version, read_json_body())
+    return Response(body, mimetype="application/json")
+
+
+def prediction_json(registry: Registry, name: str, version: str | None, payload: Any) -> bytes:
+    """The response body for a parsed request: ``{"model", "version", "predictions"}`` as JSON.
+
+    Raises the domain errors (unknown version, invalid input, too many rows, ...) for api/errors.py.
+    """
     found = registry.serving(name, version)
-    envelope = parse_envelope(read_json_body())
+    envelope = parse_envelope(payload)
     if envelope.n_rows > registry.config.server.max_rows:
         raise TooManyRowsError(envelope.n_rows, registry.config.server.max_rows)
     columns = found.validator.validate(envelope)
     predictions = orjson.Fragment(predictions_json(found.predictor.predict(columns)))
-    return json_response({"model": found.model, "version": found.version, "predictions": predictions})
+    return orjson.dumps({"model": found.model, "version": found.version, "predictions": predictions})
 
 
 @blp.route("/<name>/<version:version>/predict")

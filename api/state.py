@@ -23,9 +23,14 @@ def init_app(app: Flask, registry: Registry) -> None:
     app.extensions[EXTENSION] = RegistryHolder(registry)
 
 
+def holder_of(app: Flask) -> RegistryHolder:
+    """``app``'s holder (outside a request)."""
+    return app.extensions[EXTENSION]
+
+
 def registry_of(app: Flask) -> Registry:
     """The registry ``app`` serves (outside a request)."""
-    return app.extensions[EXTENSION].current
+    return holder_of(app).current
 
 
 def holder() -> RegistryHolder:
