@@ -17,40 +17,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    ExtraTreesClassifier,
-    GradientBoostingClassifier,
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-)
-from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.tree import DecisionTreeClassifier
 
 from registry.config import VersionSpec
 from registry.errors import PredictionError
 
 # Classifiers whose predict() is exactly the argmax of predict_proba(): for them one call gives
 # both labels and probabilities (a forest's predict() would otherwise compute its probabilities twice).
-ARGMAX_CLASSIFIERS = (
-    RandomForestClassifier,
-    ExtraTreesClassifier,
-    DecisionTreeClassifier,
-    LogisticRegression,
-    GradientBoostingClassifier,
-    HistGradientBoostingClassifier,
-    GaussianNB,
-    MultinomialNB,
-    BernoulliNB,
-    ComplementNB,
-    CategoricalNB,
-    MLPClassifier,
-    CalibratedClassifierCV,
+# Matched by class name, so that start-up does not import the modules that define them.
+ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+        "LogisticRegression",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "GaussianNB",
+        "MultinomialNB",
+        "BernoulliNB",
+        "ComplementNB",
+        "CategoricalNB",
+        "MLPClassifier",
+        "CalibratedClassifierCV",
+    }
 )
+FORESTS = frozenset({"RandomForestClassifier", "ExtraTreesClassifier"})
 _NAMES_WARNING = "X does not have valid feature names"
 
 
@@ -70,7 +64,7 @@ class Predictor:
         self.labels = labels
         self.classes = np.asarray(labels, dtype=object) if labels is not None else None
         self.has_proba = hasattr(self.final, "predict_proba")
-        self.argmax_labels = self.has_proba and isinstance(self.final, ARGMAX_CLASSIFIERS)
+        self.argmax_labels = self.has_proba and sklearn_class_name(self.final) in ARGMAX_CLASSIFIERS
         self.predict_proba = self.final.predict_proba if self.has_proba else None
         if _is_sequential_forest(self.final):
             self.predict_proba = partial(forest_proba, self.final)
@@ -146,11 +140,17 @@ def forest_proba(forest: Any, X: Any) -> np.ndarray:
 def _is_sequential_forest(estimator: Any) -> bool:
     """A single-output forest classifier that would run its trees one after another anyway."""
     return (
-        isinstance(estimator, RandomForestClassifier | ExtraTreesClassifier)
+        sklearn_class_name(estimator) in FORESTS
         and getattr(estimator, "n_outputs_", 0) == 1
         and estimator.n_jobs in (None, 1)
         and hasattr(estimator, "_validate_X_predict")
     )
+
+
+def sklearn_class_name(estimator: Any) -> str | None:
+    """The class name of a scikit-learn estimator (not of a subclass defined elsewhere), else None."""
+    cls = type(estimator)
+    return cls.__name__ if cls.__module__.startswith("sklearn.") else None
 
 
 def _split(estimator: Any) -> tuple[Any, Any]:
