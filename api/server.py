@@ -53,8 +53,10 @@ def freeze_loaded_objects() -> None:
 
     Without this, each full collection in a worker walks every object of scikit-learn, pandas and
     the models (tens of milliseconds, seen as p99 spikes on batch requests), and touching them
-    un-shares the pages the workers inherited copy-on-write from the master.
+    un-shares the pages the workers inherited copy-on-write from the master. Unfreezing first lets
+    the collection free what a reload replaced (frozen objects are never collected).
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
