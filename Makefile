@@ -10,7 +10,7 @@ ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test check lint bench examples install clean
+.PHONY: serve test check lint bench soak examples install clean
 
 serve: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT)
@@ -25,6 +25,11 @@ check: $(INSTALLED) $(ARTIFACTS)
 # Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
 bench: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Ten minutes of mixed good and bad requests against --workers 2, with one reload in the middle;
+# fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".
+soak: $(INSTALLED) $(ARTIFACTS)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
