@@ -154,7 +154,7 @@ def post_json(url: str, body: bytes, timeout_s: float = 120) -> dict[str, Any]:
         raise ServerError(f"POST {url} answered {error.code}: {error.read()[:500]!r}") from None
 
 
-def _stat_fields(pid: int) -> list[str]:
+def stat_fields(pid: int) -> list[str]:
     """The fields of /proc/<pid>/stat after the command name (the first one is the state)."""
     text = Path(f"/proc/{pid}/stat").read_text()
     return text[text.rindex(")") + 2 :].split()
@@ -166,7 +166,7 @@ def children(pid: int) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if int(_stat_fields(int(entry.name))[1]) == pid:
+                if int(stat_fields(int(entry.name))[1]) == pid:
                     found.append(int(entry.name))
             except (OSError, ValueError, IndexError):
                 continue  # the process went away while we looked
@@ -178,7 +178,7 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     total = 0
     for pid in pids:
         try:
-            fields = _stat_fields(pid)
+            fields = stat_fields(pid)
         except OSError:
             raise ServerError(f"process {pid} is gone (a worker died or was restarted)") from None
         total += int(fields[11]) + int(fields[12])
@@ -193,15 +193,15 @@ def machine_busy_seconds() -> float:
 
 def memory_mb(pid: int) -> tuple[float, float | None]:
     """Resident set size and proportional set size (PSS, ``None`` if unavailable) of ``pid``, in MB."""
-    rss = _kb_field(Path(f"/proc/{pid}/status"), "VmRSS:")
+    rss = kb_field(Path(f"/proc/{pid}/status"), "VmRSS:")
     try:
-        pss = _kb_field(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+        pss = kb_field(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
     except (OSError, ValueError):
         pss = None
     return rss / 1024, None if pss is None else pss / 1024
 
 
-def _kb_field(path: Path, key: str) -> int:
+def kb_field(path: Path, key: str) -> int:
     """The kB value on the line of ``path`` that starts with ``key``."""
     for line in path.read_text().splitlines():
         if line.startswith(key):
