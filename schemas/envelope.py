@@ -38,10 +38,6 @@ class Envelope:
             return self.rows[index]
         return {name: values[index] for name, values in self.columns.items()}
 
-    def all_rows(self) -> list[Any]:
-        """Every row (columns are turned into rows: only the slow, reference path needs this)."""
-        return self.rows if self.rows is not None else [self.row(i) for i in range(self.n_rows)]
-
 
 def parse_envelope(body: Any) -> Envelope:
     """Find the rows in a parsed JSON body; raises ``InvalidInputError`` for a shape we do not accept."""

@@ -14,14 +14,13 @@ from typing import Any
 import numpy as np
 from marshmallow import Schema, ValidationError
 
-from registry.config import VersionSpec
+from registry.config import ServerSettings, VersionSpec
 from registry.errors import InvalidInputError
 from schemas.columnar import ColumnCheck, feature_array
 from schemas.envelope import Envelope
 from schemas.features import REQUIRED_MESSAGE, UNKNOWN_MESSAGE, build_feature_schema
 
 NOT_A_ROW_MESSAGE = "A row must be a JSON object of features."
-DEFAULT_MAX_DEPTH = 32
 ROWS_IN_MESSAGE = 10
 
 Columns = dict[str, np.ndarray]
@@ -30,7 +29,7 @@ Columns = dict[str, np.ndarray]
 class RequestValidator:
     """Everything needed to validate requests for one version, built once at load time."""
 
-    def __init__(self, spec: VersionSpec, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
+    def __init__(self, spec: VersionSpec, max_depth: int = ServerSettings.max_json_depth) -> None:
         self.spec = spec
         self.max_depth = max_depth
         self.schema: Schema = build_feature_schema(spec)
