@@ -12,7 +12,7 @@ from werkzeug.routing import BaseConverter
 from api import auth, docs, errors, health, models, predict, state
 from api.fastpath import PredictFastPath
 from api.jsonio import OrjsonProvider
-from registry.config import RegistryConfig, read_config
+from spec.config import RegistryConfig, read_config
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry

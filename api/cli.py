@@ -9,8 +9,8 @@ import sys
 import time
 from collections.abc import Sequence
 
-from registry.config import CONFIG_ENV, default_config_path, read_config
-from registry.errors import ConfigError
+from spec.config import CONFIG_ENV, default_config_path, read_config
+from spec.errors import ConfigError
 from registry.loader import load_registry
 from registry.registry import ModelVersion, Registry
 

@@ -13,7 +13,7 @@ from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 
-from registry.errors import (
+from spec.errors import (
     ConfigError,
     InvalidInputError,
     PredictionError,

@@ -19,7 +19,7 @@ import orjson
 from api.auth import authorized
 from api.predict import prediction_json
 from api.state import RegistryHolder
-from registry.config import RESERVED_VERSION
+from spec.config import RESERVED_VERSION
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _JSON = "application/json"

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from api.state import current_registry
 from registry.registry import ModelVersion, RegisteredModel
-from registry.versions import sort_versions
+from spec.versions import sort_versions
 from schemas.responses import ModelDetailSchema, ModelListSchema, VersionDetailSchema
 
 blp = Blueprint("models", __name__, url_prefix="/models", description="Models and their versions")

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from api.encoding import predictions_json
 from api.jsonio import read_json_body
 from api.state import current_registry
-from registry.errors import TooManyRowsError
+from spec.errors import TooManyRowsError
 from registry.registry import Registry
 from schemas.envelope import parse_envelope
 from schemas.responses import PredictionResponseSchema

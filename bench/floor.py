@@ -28,7 +28,7 @@ class FloorUnavailable(RuntimeError):
 def load_version(config: Path, model: str, version: str) -> Any:
     """The loaded, available version of ``model`` from the config, as the server holds it."""
     try:
-        from registry.config import read_config
+        from spec.config import read_config
         from registry.loader import load_registry
 
         return load_registry(read_config(config)).serving(model, version)

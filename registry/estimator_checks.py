@@ -10,7 +10,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-from registry.config import VersionSpec
+from spec.config import VersionSpec
 
 
 def infer_task(estimator: Any) -> str | None:

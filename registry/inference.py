@@ -20,8 +20,8 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from registry.config import VersionSpec
-from registry.errors import PredictionError
+from spec.config import VersionSpec
+from spec.errors import PredictionError
 
 # Classifiers whose predict() is exactly the argmax of predict_proba(): for them one call gives
 # both labels and probabilities (a forest's predict() would otherwise compute its probabilities twice).

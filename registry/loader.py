@@ -15,8 +15,8 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from registry.config import RegistryConfig, ServerSettings, VersionSpec
-from registry.errors import ArtifactError
+from spec.config import RegistryConfig, ServerSettings, VersionSpec
+from spec.errors import ArtifactError
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
 from registry.registry import ArtifactInfo, ModelVersion, Registry

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from registry.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
-from registry.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
-from registry.versions import sort_versions
+from spec.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
+from spec.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
+from spec.versions import sort_versions
 
 if TYPE_CHECKING:
     from registry.inference import Predictor

@@ -13,8 +13,8 @@ import logging
 import os
 from pathlib import Path
 
-from registry.config import RegistryConfig, VersionSpec, read_config
-from registry.errors import ConfigError
+from spec.config import RegistryConfig, VersionSpec, read_config
+from spec.errors import ConfigError
 from registry.loader import load_version, resolve_artifact, sha256_of
 from registry.registry import ModelVersion, Registry
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from registry.features import FeatureSpec
+from spec.features import FeatureSpec
 
 NONE_TYPE = type(None)
 _NUMERIC_TYPES = frozenset({int, float})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registry.errors import InvalidInputError
+from spec.errors import InvalidInputError
 
 ENVELOPES = ("instances", "inputs", "data")
 _SHAPES = 'one row of features, {"instances": [rows]}, {"inputs": {feature: [values]}} or {"data": ...}'

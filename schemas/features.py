@@ -6,8 +6,8 @@ import re
 
 from marshmallow import RAISE, Schema, fields
 
-from registry.config import VersionSpec
-from registry.features import FeatureSpec
+from spec.config import VersionSpec
+from spec.features import FeatureSpec
 from schemas.fields import (
     Bounds,
     FeatureBoolean,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from marshmallow import Schema, ValidationError
 
-from registry.config import ServerSettings, VersionSpec
-from registry.errors import InvalidInputError
+from spec.config import ServerSettings, VersionSpec
+from spec.errors import InvalidInputError
 from schemas.columnar import ColumnCheck, feature_array
 from schemas.envelope import Envelope
 from schemas.features import REQUIRED_MESSAGE, UNKNOWN_MESSAGE, build_feature_schema

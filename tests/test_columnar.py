@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.config import VersionSpec
-from registry.errors import InvalidInputError
-from registry.features import FeatureSpec
+from spec.config import VersionSpec
+from spec.errors import InvalidInputError
+from spec.features import FeatureSpec
 from schemas.envelope import Envelope
 from schemas.validation import RequestValidator
 

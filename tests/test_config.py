@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from registry.config import default_config_path, read_config
-from registry.errors import ConfigError
+from spec.config import default_config_path, read_config
+from spec.errors import ConfigError
 
 
 def test_reads_models_versions_and_features_in_natural_order(tiny_store: Path) -> None:

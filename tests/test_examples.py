@@ -10,7 +10,7 @@ import joblib
 import yaml
 from flask.testing import FlaskClient
 
-from registry.config import read_config
+from spec.config import read_config
 from tests.conftest import EXAMPLE_CONFIG, ROOT, sha256_file
 
 PENGUIN = {

@@ -9,7 +9,7 @@ import pytest
 
 from api import create_app
 from api.auth import read_token
-from registry.config import read_config
+from spec.config import read_config
 from registry.loader import load_registry
 
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -101,7 +101,7 @@ def test_token_from_file_or_environment(tmp_path: Path, monkeypatch: pytest.Monk
     ],
 )
 def test_server_settings_are_checked(make_store: Callable[..., Path], server: dict, problem: str) -> None:
-    from registry.errors import ConfigError
+    from spec.errors import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         read_config(make_store(server=server))

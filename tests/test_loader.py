@@ -14,7 +14,7 @@ import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
-from registry.config import read_config
+from spec.config import read_config
 from registry.loader import load_registry
 from registry.registry import Registry
 from tests.conftest import dump_model, sha256_file

@@ -11,7 +11,7 @@ import yaml
 from flask.testing import FlaskClient
 
 from api import create_app, reload_app
-from registry.config import read_config
+from spec.config import read_config
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry, summary

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from registry.errors import ConfigError
-from registry.features import FeatureSpec, parse_features, unknown_keys
-from registry.versions import sort_versions
+from spec.errors import ConfigError
+from spec.features import FeatureSpec, parse_features, unknown_keys
+from spec.versions import sort_versions
 
 CONFIG_ENV = "MODEL_REGISTRY_CONFIG"
 TASKS = ("classification", "regression")
