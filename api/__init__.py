@@ -1,4 +1,9 @@
-"""The Flask app: ``create_app(config)`` loads the registry and returns an app that serves it."""
+"""The HTTP layer: ``create_app(config)`` loads the registry and returns the app that serves it.
+
+The top layer: it may import ``registry``, ``schemas`` and ``spec``; nothing imports it. Predictions
+go through one pipeline (api.pipeline) in front of Flask; Flask and flask-smorest serve the
+metadata, health and docs endpoints and the OpenAPI document.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,23 @@ from pathlib import Path
 
 from flask import Flask
 from flask_smorest import Api
-from werkzeug.routing import BaseConverter
 
-from api import auth, docs, errors, health, models, predict, state
-from api.fastpath import PredictFastPath
+from api import docs, errors, health, models, state
+from api.dispatch import Dispatcher
+from api.errors import ErrorRenderer
 from api.jsonio import OrjsonProvider
-from spec.config import RegistryConfig, read_config
+from api.pipeline import PredictPipeline, PredictRoute, VersionConverter
+from api.protocols import ModelsProtocol
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry
+from spec.config import RegistryConfig, read_config
 
 API_VERSION = "1.0"
-
-
-class VersionConverter(BaseConverter):
-    """A version or alias in a path: anything but "predict", so /models/<name>/predict is only POST."""
-
-    regex = r"(?!predict/?$)[^/]+"
+PREDICT_ROUTES = (
+    PredictRoute("/models/<name>/<version:version>/predict", ModelsProtocol()),
+    PredictRoute("/models/<name>/predict", ModelsProtocol()),
+)
 
 
 def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
@@ -42,12 +47,17 @@ def reload_app(app: Flask) -> Flask:
     return create_app_for(reload_registry(state.registry_of(app)), app.config.get("REGISTRY_TOKEN"))
 
 
+def render_error_for(path: str) -> ErrorRenderer:
+    """The error renderer of the protocol a path belongs to."""
+    return ModelsProtocol.render_error
+
+
 def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     """An app serving an already-loaded ``registry``."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
     app.config.update(
-        MAX_CONTENT_LENGTH=registry.config.server.max_body_bytes,
+        REGISTRY_TOKEN=token,
         API_TITLE="Model registry",
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
@@ -60,14 +70,14 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
         },
     )
     state.init_app(app, registry)
-    auth.init_app(app, token)
     app.url_map.converters["version"] = VersionConverter
     api = Api(app)
     api.register_converter(VersionConverter, lambda converter: {"type": "string"})
-    for blueprint in (models.blp, predict.blp, health.blp):
+    for blueprint in (models.blp, health.blp):
         api.register_blueprint(blueprint)
+    pipeline = PredictPipeline(registry, PREDICT_ROUTES)
     docs.init_app(app)
-    docs.document_versions(api, registry)
-    errors.init_app(app)
-    app.wsgi_app = PredictFastPath(app.wsgi_app, state.holder_of(app), token)
+    docs.document_predict(api, registry, pipeline)
+    errors.init_app(app, render_error_for)
+    app.wsgi_app = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
     return app

@@ -1,4 +1,7 @@
-"""Optional bearer-token auth for the model endpoints; health and docs stay open."""
+"""Optional bearer-token auth for the model endpoints; health, metrics and docs stay open.
+
+The check itself runs in one place, api.dispatch, in front of every route.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,8 @@ import hmac
 import os
 from pathlib import Path
 
-from flask import Flask, request
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
-
 TOKEN_ENV = "MODEL_REGISTRY_TOKEN"
-PROTECTED_PREFIX = "/models"
+PROTECTED_PREFIXES = ("/models", "/v2/models")
 
 
 def read_token(token_file: str | os.PathLike[str] | None) -> str | None:
@@ -24,26 +23,14 @@ def read_token(token_file: str | os.PathLike[str] | None) -> str | None:
     return os.environ.get(TOKEN_ENV) or None
 
 
+def is_protected(path: str) -> bool:
+    """Whether ``path`` needs the token (when one is set): the model endpoints, ours and V2's."""
+    return path.startswith(PROTECTED_PREFIXES)
+
+
 def authorized(header: str, token: str | None) -> bool:
     """Whether an ``Authorization`` header value carries ``token`` (always, when no token is set)."""
     if token is None:
         return True
     # compare_digest takes as long whatever the mismatch, so timing tells nothing about the token
     return hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
-
-
-def init_app(app: Flask, token: str | None) -> None:
-    """Require ``Authorization: Bearer <token>`` on every /models request when a token is set."""
-    app.config["REGISTRY_TOKEN"] = token
-    if token is None:
-        return
-
-    @app.before_request
-    def require_token() -> None:
-        if request.path.startswith(PROTECTED_PREFIX) and not authorized(
-            request.headers.get("Authorization", ""), token
-        ):
-            raise Unauthorized(
-                "Missing or wrong token: send 'Authorization: Bearer <token>'.",
-                www_authenticate=WWWAuthenticate("Bearer"),
-            )

@@ -9,10 +9,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from spec.config import CONFIG_ENV, default_config_path, read_config
-from spec.errors import ConfigError
 from registry.loader import load_registry
 from registry.registry import ModelVersion, Registry
+from spec.config import CONFIG_ENV, default_config_path, read_config
+from spec.errors import ConfigError
 
 EXIT_FAILED_VERSION = 1
 EXIT_CONFIG_ERROR = 2
@@ -52,7 +52,7 @@ def describe_line(version: ModelVersion) -> str:
     """``model/version  status  detail`` for one version."""
     name = f"{version.model}/{version.version}"
     if not version.is_available:
-        return f"{name}  failed  {version.failure}"
+        return f"{name}  failed  {version.reason}"
     artifact = version.artifact
     return (
         f"{name}  available  {version.task or 'model'}: {artifact.final_estimator}, "

@@ -11,12 +11,14 @@ from flask_smorest import Api
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
-from api.predict import ERROR_RESPONSES
+from api.pipeline import PredictPipeline, VersionConverter
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
+from schemas.responses import PredictionResponseSchema
 
 SWAGGER_UI_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 SWAGGER_UI_URL = "/docs/static/"
+VERSION_PATTERN = "^" + VersionConverter.regex + "$"
 
 
 def init_app(app: Flask) -> None:
@@ -30,17 +32,79 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(assets)
 
 
-def document_versions(api: Api, registry: Registry) -> None:
-    """Add ``/models/<name>/<version>/predict`` for each version, with its own request schema."""
+ERROR_RESPONSES = {
+    400: "Not valid JSON, or the features are wrong (every problem is listed)",
+    401: "Missing or wrong token (when the server requires one)",
+    404: "Unknown model or version (the message lists what exists)",
+    405: "Only POST is allowed",
+    413: "Body over the size limit, or more rows than the limit",
+    415: "Body is not JSON",
+    503: "The version failed to load",
+}
+GENERIC_NOTE = (
+    "The body must fit the model and version named in the path: each version's own path below "
+    "documents its exact schema (JSON Schema cannot tie a body to a path parameter). Columns in "
+    "'inputs' must all have the same length."
+)
+
+
+def document_predict(api: Api, registry: Registry, pipeline: PredictPipeline) -> None:
+    """Document the pipeline's predict routes, and one path per version with its own request schema."""
+    api.spec.components.schema("PredictionResponse", schema=PredictionResponseSchema)
+    bodies, rules, operations = [], [], {}
     for version in registry.all_versions():
         row = schema_name(version.model, version.version)
-        api.spec.components.schema(row, schema=version.validator.schema)
+        api.spec.components.schema(row, schema=pipeline.validators[version.model, version.version].schema)
         api.spec.components.schema(f"{row}Instances", _instances_schema(row))
-        api.spec.components.schema(f"{row}Columns", _columns_schema(api, version))
-        # flask-smorest's spec plugin reads paths from werkzeug rules, so give it a bound one.
-        rule = Rule(f"/models/{version.model}/{version.version}/predict", endpoint=row)
-        Map([rule])
-        api.spec.path(rule=rule, operations={"post": _operation(version, row)}, parameters=[])
+        api.spec.components.schema(f"{row}Columns", _columns_schema(api, version, pipeline))
+        bodies += [_ref(row), _ref(f"{row}Instances"), _ref(f"{row}Columns")]
+        rules.append(Rule(f"/models/{version.model}/{version.version}/predict", endpoint=row))
+        operations[row] = _operation(version, row)
+    models = sorted(registry.models)
+    for route in pipeline.routes:
+        rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
+        operations[route.rule] = _generic_operation("<version:" in route.rule, models, bodies)
+    # flask-smorest's spec plugin turns werkzeug rules into paths, and reads only rules bound to a map.
+    documented = Map(rules, converters={"version": VersionConverter})
+    for rule in documented.iter_rules():
+        operation = operations[rule.endpoint]
+        api.spec.path(rule=rule, operations={"post": operation}, parameters=operation.pop("parameters", []))
+
+
+def _generic_operation(with_version: bool, models: list[str], bodies: list[dict[str, str]]) -> dict[str, Any]:
+    parameters = [
+        {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": models}}
+    ]
+    summary = "Predict with the model's default version"
+    if with_version:
+        version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
+        parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
+        summary = "Predict with a version or an alias (latest, stable, ...)"
+    body = {"anyOf": bodies, "description": GENERIC_NOTE}
+    return {
+        "tags": ["predict"],
+        "summary": summary,
+        "description": GENERIC_NOTE,
+        "operationId": "predict_version" if with_version else "predict_default",
+        "parameters": parameters,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": _responses(),
+    }
+
+
+def _responses() -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {
+            "description": "One prediction per row, in request order",
+            "content": {"application/json": {"schema": _ref("PredictionResponse")}},
+        }
+    }
+    for code, description in ERROR_RESPONSES.items():
+        responses[str(code)] = {
+            "description": description,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+    return responses
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -56,11 +120,12 @@ def _instances_schema(row: str) -> dict[str, Any]:
     }
 
 
-def _columns_schema(api: Api, version: ModelVersion) -> dict[str, Any]:
+def _columns_schema(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
     converter = api.ma_plugin.converter
+    schema = pipeline.validators[version.model, version.version].schema
     columns = {
         name: {"type": "array", "minItems": 1, "items": converter.field2property(field)}
-        for name, field in version.validator.schema.fields.items()
+        for name, field in schema.fields.items()
     }
     required = [f.name for f in version.spec.features if f.required]
     return {
@@ -70,7 +135,8 @@ def _columns_schema(api: Api, version: ModelVersion) -> dict[str, Any]:
         "properties": {
             "inputs": {
                 "type": "object",
-                "description": "One list per feature, all of the same length",
+                "description": "One list per feature, all of the same length (JSON Schema cannot "
+                "say so; ragged columns get a 400)",
                 "properties": columns,
                 "required": required,
                 "additionalProperties": False,
@@ -80,18 +146,7 @@ def _columns_schema(api: Api, version: ModelVersion) -> dict[str, Any]:
 
 
 def _operation(version: ModelVersion, row: str) -> dict[str, Any]:
-    responses: dict[str, Any] = {
-        "200": {
-            "description": "One prediction per row, in request order",
-            "content": {"application/json": {"schema": _ref("PredictionResponse")}},
-        }
-    }
-    for code, description in ERROR_RESPONSES.items():
-        responses[str(code)] = {
-            "description": description,
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-    status = "" if version.is_available else f" (failed to load: {version.failure})"
+    status = "" if version.is_available else f" (failed to load: {version.reason})"
     return {
         "tags": [f"model {version.model}"],
         "summary": f"Predict with {version.model} version {version.version}{status}",
@@ -106,7 +161,7 @@ def _operation(version: ModelVersion, row: str) -> dict[str, Any]:
                 }
             },
         },
-        "responses": responses,
+        "responses": _responses(),
     }
 
 

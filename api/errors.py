@@ -1,20 +1,22 @@
-"""The one place that maps errors to HTTP: domain exceptions, Flask's own, and anything uncaught.
+"""The one place that maps errors to HTTP and renders them: domain exceptions, werkzeug's HTTP
+exceptions, and anything uncaught, for the predict pipeline and the Flask app alike.
 
-Every error leaves as ``{"code", "status", "message"[, "errors"]}`` JSON, never as HTML or a traceback.
+Every error leaves as JSON, never as HTML or a traceback: ``{"code", "status", "message"[, "errors"]}``
+on our own API, ``{"error"}`` on the Open Inference Protocol's paths (``ErrorRenderer``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from flask import Flask, Response, current_app
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from spec.errors import (
-    ConfigError,
     InvalidInputError,
     PredictionError,
     RegistryError,
@@ -33,48 +35,48 @@ ERROR_STATUS: dict[type[RegistryError], int] = {
     InvalidInputError: 400,
     PredictionError: 500,
     TooManyRowsError: 413,
-    ConfigError: 500,
 }
+INTERNAL_MESSAGE = "Internal error; the server log has the details."
+
+# (code, message, errors) -> body bytes: how one protocol words an error
+ErrorRenderer = Callable[[int, str, dict[str, Any] | None], bytes]
 
 
-def error_response(
-    code: int, message: str, errors: dict[str, Any] | None = None, headers: Any = None
-) -> Response:
-    """The JSON error body every failure uses."""
-    body: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error")}
-    body["message"] = message
+def registry_error_body(code: int, message: str, errors: dict[str, Any] | None = None) -> bytes:
+    """Our API's error body: ``{"code", "status", "message"[, "errors"]}``."""
+    body: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
     if errors:
         body["errors"] = errors
-    return Response(orjson.dumps(body), code, headers=headers, mimetype="application/json")
+    return orjson.dumps(body)
 
 
-def init_app(app: Flask) -> None:
-    """Register the handlers; call after flask-smorest's Api so these replace its HTTP handler."""
-    app.register_error_handler(RegistryError, _registry_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
+def describe_error(error: BaseException) -> tuple[int, str, dict[str, Any] | None, list[tuple[str, str]]]:
+    """``(status, message, errors, extra headers)`` for any exception; logs the unexpected ones."""
+    if isinstance(error, RegistryError):
+        code = ERROR_STATUS.get(type(error), 500)
+        if code >= 500:
+            log.error("%s", error.message)
+        errors = error.errors if isinstance(error, InvalidInputError) else None
+        return code, error.message, errors, []
+    if isinstance(error, HTTPException):
+        code = error.code or 500
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return code, error.description or HTTP_STATUS_CODES.get(code, "Error"), None, headers
+    log.error("unhandled error", exc_info=error)
+    return 500, INTERNAL_MESSAGE, None, []
 
 
-def _registry_error(error: RegistryError) -> Response:
-    code = ERROR_STATUS.get(type(error), 500)
-    if code >= 500:
-        log.error("%s", error.message)
-    errors = error.errors if isinstance(error, InvalidInputError) else None
-    return error_response(code, error.message, errors)
+def init_app(app: Flask, render_for_path: Callable[[str], ErrorRenderer]) -> None:
+    """Answer every error of the Flask app through ``describe_error`` and the path's renderer.
 
+    Call after flask-smorest's Api, so these replace its HTTP error handler.
+    """
 
-def _http_error(error: HTTPException) -> Response:
-    code = error.code or 500
-    message = error.description or HTTP_STATUS_CODES.get(code, "Error")
-    if isinstance(error, RequestEntityTooLarge):
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
-        message = f"The body is larger than the limit of {limit} bytes."
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    return error_response(code, message, headers=headers)
+    def handle(error: Exception) -> Response:
+        code, message, errors, headers = describe_error(error)
+        body = render_for_path(request.path)(code, message, errors)
+        return Response(body, code, headers=headers, mimetype="application/json")
 
-
-def _unexpected_error(error: Exception) -> Response:
-    if isinstance(error, HTTPException):  # Flask routes these here when no closer handler exists
-        return _http_error(error)
-    log.exception("unhandled error")
-    return error_response(500, "Internal error; the server log has the details.")
+    app.register_error_handler(RegistryError, handle)
+    app.register_error_handler(HTTPException, handle)
+    app.register_error_handler(Exception, handle)

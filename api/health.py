@@ -7,7 +7,6 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.jsonio import json_response
 from api.state import current_registry
 from schemas.responses import HealthSchema
 
@@ -25,23 +24,17 @@ class Live(MethodView):
 @blp.route("/ready")
 class Ready(MethodView):
     @blp.response(200, HealthSchema)
-    @blp.alt_response(503, schema=HealthSchema, description="Still loading")
-    def get(self) -> Any:
-        """Ready once the registry is loaded; lists versions that failed (the rest still serve)."""
+    def get(self) -> dict[str, Any]:
+        """Ready: the registry is loaded (workers start only after it is). Lists versions that failed
+        (the rest still serve), versions a reload could not replace, and a reload that failed whole."""
         registry = current_registry()
-        if registry is None:
-            return json_response({"status": "loading"}, 503)
         versions = registry.all_versions()
-        failed = [f"{v.model}/{v.version}: {v.failure}" for v in versions if not v.is_available]
-        stale = [
-            f"{v.model}/{v.version}: reload failed, the previous load still serves: {v.reload_failure}"
-            for v in versions
-            if v.reload_failure
-        ]
+        failed = [f"{v.model}/{v.version}: {v.reason}" for v in versions if not v.is_available]
         return {
             "status": "ready",
             "versions_available": len(versions) - len(failed),
             "versions_failed": len(failed),
-            "failed": failed + stale,
+            "failed": failed,
+            "reload_errors": [f"{v.model}/{v.version}: {v.reload_error}" for v in versions if v.reload_error],
             "reload_error": registry.reload_error,
         }

@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 
 from api.state import current_registry
 from registry.registry import ModelVersion, RegisteredModel
-from spec.versions import sort_versions
 from schemas.responses import ModelDetailSchema, ModelListSchema, VersionDetailSchema
+from spec.versions import sort_versions
 
 blp = Blueprint("models", __name__, url_prefix="/models", description="Models and their versions")
 
@@ -65,8 +65,8 @@ def describe_status(model: RegisteredModel, version: ModelVersion) -> dict[str, 
     return {
         "version": version.version,
         "status": version.status,
-        "reason": version.failure,
-        "reload_error": version.reload_failure,
+        "reason": version.reason,
+        "reload_error": version.reload_error,
         "aliases": [a for a, v in model.aliases.items() if v == version.version],
     }
 

@@ -1,8 +1,7 @@
-"""Where the app keeps the registry it serves: one reference, swapped whole on reload."""
+"""The registry an app serves. An app serves one registry for its whole life: a reload builds a
+new app on the next registry (api.server), so nothing here is ever swapped."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Flask, current_app
 
@@ -11,33 +10,16 @@ from registry.registry import Registry
 EXTENSION = "model_registry"
 
 
-@dataclass
-class RegistryHolder:
-    """Holds the current registry; a request reads ``current`` once and keeps it to the end."""
-
-    current: Registry | None = None
-
-
 def init_app(app: Flask, registry: Registry) -> None:
     """Attach ``registry`` to ``app``."""
-    app.extensions[EXTENSION] = RegistryHolder(registry)
-
-
-def holder_of(app: Flask) -> RegistryHolder:
-    """``app``'s holder (outside a request)."""
-    return app.extensions[EXTENSION]
+    app.extensions[EXTENSION] = registry
 
 
 def registry_of(app: Flask) -> Registry:
-    """The registry ``app`` serves (outside a request)."""
-    return holder_of(app).current
+    """The registry ``app`` serves."""
+    return app.extensions[EXTENSION]
 
 
-def holder() -> RegistryHolder:
-    """The running app's holder."""
-    return current_app.extensions[EXTENSION]
-
-
-def current_registry() -> Registry | None:
-    """The registry now being served, or ``None`` while it is still loading."""
-    return holder().current
+def current_registry() -> Registry:
+    """The registry of the app handling the current request."""
+    return registry_of(current_app)

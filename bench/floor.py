@@ -25,31 +25,42 @@ class FloorUnavailable(RuntimeError):
     """The project's code path could not be called as ``floor_predict`` expects."""
 
 
-def load_version(config: Path, model: str, version: str) -> Any:
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A loaded, available version and its request validator, as the server's pipeline holds them."""
+
+    version: Any
+    validator: Any
+
+
+def load_version(config: Path, model: str, version: str) -> LoadedVersion:
     """The loaded, available version of ``model`` from the config, as the server holds it."""
     try:
-        from spec.config import read_config
         from registry.loader import load_registry
+        from schemas.validation import RequestValidator
+        from spec.config import read_config
 
-        return load_registry(read_config(config)).serving(model, version)
+        registry = load_registry(read_config(config))
+        found = registry.resolve_available(model, version)
+        return LoadedVersion(found, RequestValidator(found.spec, registry.config.server.max_json_depth))
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 
-def floor_predict(version: Any, body: bytes) -> bytes:
+def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
     """The predictions array (JSON) for a raw request body, exactly as the server computes it, minus
     HTTP and Flask: parse, envelope, column-wise validation, model input, predict, encode.
 
-    Mirrors ``api/predict.py``.
+    Mirrors ``api.pipeline.PredictPipeline``.
     """
     try:
         import orjson
 
-        from api.encoding import predictions_json
+        from api.encoding import encode_predictions
         from schemas.envelope import parse_envelope
 
         envelope = parse_envelope(orjson.loads(body))
-        return predictions_json(version.predictor.predict(version.validator.validate(envelope)))
+        return encode_predictions(loaded.version.predictor.predict(loaded.validator.validate(envelope)))
     except (ImportError, AttributeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
@@ -62,7 +73,7 @@ class Floor:
     predict_s: float
 
 
-def measure_floor(version: Any, scenario: Scenario, budget_s: float) -> Floor:
+def measure_floor(version: LoadedVersion, scenario: Scenario, budget_s: float) -> Floor:
     """Time both floors for ``scenario``; raises ``FloorUnavailable`` if the project path breaks."""
     body = scenario.body()
     try:
@@ -76,7 +87,7 @@ def measure_floor(version: Any, scenario: Scenario, budget_s: float) -> Floor:
     frame = pd.DataFrame(list(scenario.rows), columns=scenario.features)
     return Floor(
         full_s=median_call_s(lambda: floor_predict(version, body), budget_s),
-        predict_s=median_call_s(lambda: version.estimator.predict_proba(frame), budget_s),
+        predict_s=median_call_s(lambda: version.version.predictor.estimator.predict_proba(frame), budget_s),
     )
 
 

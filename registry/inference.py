@@ -109,18 +109,6 @@ class Outputs:
     values: np.ndarray | None = None
     classes: tuple[Any, ...] | None = None
 
-    def as_dicts(self) -> list[dict[str, Any]]:
-        """``[{"label", "probabilities"}]`` or ``[{"value"}]``, one per row."""
-        if self.values is not None:
-            return [{"value": value} for value in self.values.tolist()]
-        if self.probabilities is None:
-            return [{"label": label} for label in self.labels]
-        keys = [str(c) for c in self.classes]
-        return [
-            {"label": label, "probabilities": dict(zip(keys, row, strict=True))}
-            for label, row in zip(self.labels, self.probabilities.tolist(), strict=True)
-        ]
-
 
 def forest_proba(forest: Any, X: Any) -> np.ndarray:
     """A forest's ``predict_proba``, tree after tree in this thread: the same sums in the same order.

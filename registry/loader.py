@@ -1,12 +1,16 @@
 """Load every configured version once: resolve its file inside the store, verify, unpickle, check.
 
-A version that fails is kept with ``failure`` set; it never stops the others from loading.
+A version that fails is kept with its ``reason`` set; it never stops the others from loading, and
+no exception, whatever reading or unpickling the file raises, escapes ``load_version``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
+import os
+import stat
 import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -15,14 +19,14 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from spec.config import RegistryConfig, ServerSettings, VersionSpec
-from spec.errors import ArtifactError
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
 from registry.registry import ArtifactInfo, ModelVersion, Registry
-from schemas.validation import RequestValidator
+from spec.config import RegistryConfig, ServerSettings, VersionSpec
+from spec.errors import ArtifactError
 
 DEFAULT_SETTINGS = ServerSettings()
+log = logging.getLogger(__name__)
 
 
 def load_registry(config: RegistryConfig) -> Registry:
@@ -34,21 +38,32 @@ def load_registry(config: RegistryConfig) -> Registry:
 
 
 def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFAULT_SETTINGS) -> ModelVersion:
-    """The loaded version, or one marked failed with the reason (model, version and key named)."""
-    validator = RequestValidator(spec, settings.max_json_depth)
+    """The loaded version, or one marked failed with the reason (model, version and key named).
+
+    Never raises: a fault of any kind (a file that cannot be read, a path the OS refuses, a pickle
+    that raises while loading, an estimator that breaks our checks) becomes the version's reason.
+    """
     try:
-        if settings.require_sha256 and not spec.sha256:
-            raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
-        estimator, artifact = _load_artifact(spec, store)
+        version = _load_checked(spec, store, settings)
     except ArtifactError as exc:
-        return ModelVersion(spec, validator, task=spec.task, failure=f"{exc.key}: {exc.reason}")
+        version = ModelVersion(spec, reason=f"{exc.key}: {exc.reason}")
+    except Exception as exc:  # anything else is a fault of this version alone, not of the server
+        version = ModelVersion(spec, reason=f"artifact: cannot be loaded: {type(exc).__name__}: {exc}")
+    if version.reason:
+        log.warning("%s/%s failed to load: %s", spec.model, spec.version, version.reason)
+    return version
+
+
+def _load_checked(spec: VersionSpec, store: Path, settings: ServerSettings) -> ModelVersion:
+    if settings.require_sha256 and not spec.sha256:
+        raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
+    estimator, artifact = _load_artifact(spec, store)
     problems = estimator_problems(spec, estimator)
     if problems:
-        return ModelVersion(spec, validator, task=spec.task, artifact=artifact, failure="; ".join(problems))
+        return ModelVersion(spec, artifact=artifact, reason="; ".join(problems))
     task = spec.task or infer_task(estimator)
     labels = _labels(estimator) if task == "classification" else None
-    predictor = Predictor(spec, estimator, task, labels)
-    return ModelVersion(spec, validator, task, estimator, artifact, labels, predictor=predictor)
+    return ModelVersion(spec, artifact=artifact, predictor=Predictor(spec, estimator, task, labels))
 
 
 def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
@@ -67,14 +82,27 @@ def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
     return path
 
 
+def read_artifact(spec: VersionSpec, store: Path) -> bytes:
+    """The artifact's bytes, read without blocking: a FIFO or device put where the file should be is
+    refused, not waited on (``open`` of a FIFO blocks until a writer comes)."""
+    path = resolve_artifact(spec, store)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise _error(spec, "artifact", f"cannot be read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _error(spec, "artifact", f"{path} is not a regular file")
+        return file.read()
+
+
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
 
 
 def _load_artifact(spec: VersionSpec, store: Path) -> tuple[Any, ArtifactInfo]:
-    path = resolve_artifact(spec, store)
-    data = path.read_bytes()
+    data = read_artifact(spec, store)
     digest = sha256_of(data)
     # Unpickling runs code from the file, so the checksum is verified first, on the very bytes loaded.
     if spec.sha256 and digest != spec.sha256:

@@ -16,7 +16,6 @@ from spec.versions import sort_versions
 
 if TYPE_CHECKING:
     from registry.inference import Predictor
-    from schemas.validation import RequestValidator
 
 AVAILABLE = "available"
 FAILED = "failed"
@@ -36,17 +35,13 @@ class ArtifactInfo:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """One version as served: its spec and schema, and the estimator or the reason it failed."""
+    """One version as served: its spec, and the predictor that runs it or the reason it failed."""
 
     spec: VersionSpec
-    validator: RequestValidator
-    task: str | None = None
-    estimator: Any = None
     artifact: ArtifactInfo | None = None
-    labels: tuple[Any, ...] | None = None
-    failure: str | None = None
     predictor: Predictor | None = None  # None when the version failed
-    reload_failure: str | None = None  # a reload that could not replace this version, and why
+    reason: str | None = None  # why it failed to load
+    reload_error: str | None = None  # why a reload could not replace it (this load still serves)
 
     @property
     def model(self) -> str:
@@ -58,7 +53,17 @@ class ModelVersion:
 
     @property
     def is_available(self) -> bool:
-        return self.failure is None
+        return self.reason is None
+
+    @property
+    def task(self) -> str | None:
+        """``classification`` or ``regression``: the estimator's, else what the config declares."""
+        return self.predictor.task if self.predictor else self.spec.task
+
+    @property
+    def labels(self) -> tuple[Any, ...] | None:
+        """A classifier's class labels, in the order of its probabilities."""
+        return self.predictor.labels if self.predictor else None
 
     @property
     def status(self) -> str:
@@ -129,11 +134,11 @@ class Registry:
         except KeyError:
             raise UnknownVersionError(name, version, sort_versions(model.versions), model.aliases) from None
 
-    def serving(self, name: str, version: str | None = None) -> ModelVersion:
+    def resolve_available(self, name: str, version: str | None = None) -> ModelVersion:
         """Like ``resolve``, but raises ``VersionUnavailableError`` for a version that failed."""
         found = self.resolve(name, version)
         if not found.is_available:
-            raise VersionUnavailableError(found.model, found.version, found.failure or "")
+            raise VersionUnavailableError(found.model, found.version, found.reason or "")
         return found
 
     def all_versions(self) -> list[ModelVersion]:

@@ -13,10 +13,10 @@ import logging
 import os
 from pathlib import Path
 
+from registry.loader import load_version, read_artifact, sha256_of
+from registry.registry import ModelVersion, Registry
 from spec.config import RegistryConfig, VersionSpec, read_config
 from spec.errors import ConfigError
-from registry.loader import load_version, resolve_artifact, sha256_of
-from registry.registry import ModelVersion, Registry
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,24 @@ def reload_registry(current: Registry, path: str | os.PathLike[str] | None = Non
     path = Path(path or current.config.path)
     try:
         config = read_config(path)
+        next_registry = rebuild(current, config)
     except ConfigError as exc:
-        log.error("reload failed, keeping the serving set: %s", exc.message)
-        return dataclasses.replace(current, reload_error=exc.message)
-    next_registry = rebuild(current, config)
-    log.info("reloaded %s: %s", path, summary(current, next_registry))
+        return _keep(current, exc.message)
+    except Exception as exc:  # whatever goes wrong, what serves keeps serving
+        return _keep(current, f"{path}: {type(exc).__name__}: {exc}")
+    outcome = summary(current, next_registry)
+    level = logging.WARNING if _any_failed(next_registry) else logging.INFO
+    log.log(level, "reloaded %s: %s", path, outcome)
     return next_registry
+
+
+def _keep(current: Registry, error: str) -> Registry:
+    log.error("reload failed, keeping the serving set: %s", error)
+    return dataclasses.replace(current, reload_error=error)
+
+
+def _any_failed(registry: Registry) -> bool:
+    return any(v.reason or v.reload_error for v in registry.all_versions())
 
 
 def rebuild(current: Registry, config: RegistryConfig) -> Registry:
@@ -49,16 +61,19 @@ def summary(before: Registry, after: Registry) -> str:
     old = {(v.model, v.version): v for v in before.all_versions()}
     new = {(v.model, v.version): v for v in after.all_versions()}
     kept = [
-        k for k, v in new.items() if k in old and v.estimator is not None and v.estimator is old[k].estimator
+        k for k, v in new.items() if k in old and v.predictor is not None and v.predictor is old[k].predictor
     ]
     loaded = [k for k in new if k not in kept]
     removed = [k for k in old if k not in new]
-    failed = [k for k, v in new.items() if v.failure or v.reload_failure]
+    failed = {k: v.reason or v.reload_error for k, v in new.items() if v.reason or v.reload_error}
 
     def named(keys: list[tuple[str, str]]) -> str:
         return f"{len(keys)}" + (f" ({', '.join('/'.join(k) for k in keys)})" if keys else "")
 
-    return f"kept {len(kept)}, loaded {named(loaded)}, removed {named(removed)}, failed {named(failed)}"
+    reasons = "; ".join(f"{'/'.join(k)}: {reason}" for k, reason in failed.items())
+    return f"kept {len(kept)}, loaded {named(loaded)}, removed {named(removed)}, failed {len(failed)}" + (
+        f" ({reasons})" if failed else ""
+    )
 
 
 def _previous(current: Registry, spec: VersionSpec) -> ModelVersion | None:
@@ -71,16 +86,16 @@ def _next_version(
 ) -> ModelVersion:
     same_policy = _loading_policy(old) == _loading_policy(config)
     if previous is not None and same_policy and _unchanged(previous, spec, config.store, old.store):
-        return dataclasses.replace(previous, reload_failure=None) if previous.reload_failure else previous
+        return dataclasses.replace(previous, reload_error=None) if previous.reload_error else previous
     loaded = load_version(spec, config.store, config.server)
     if loaded.is_available or previous is None or not previous.is_available:
         return loaded
-    return dataclasses.replace(previous, reload_failure=loaded.failure)
+    return dataclasses.replace(previous, reload_error=loaded.reason)
 
 
-def _loading_policy(config: RegistryConfig) -> tuple[bool, int]:
+def _loading_policy(config: RegistryConfig) -> bool:
     """The server settings that change how a version is loaded (the rest apply per request)."""
-    return config.server.require_sha256, config.server.max_json_depth
+    return config.server.require_sha256
 
 
 def _unchanged(previous: ModelVersion, spec: VersionSpec, store: Path, old_store: Path) -> bool:
@@ -88,6 +103,6 @@ def _unchanged(previous: ModelVersion, spec: VersionSpec, store: Path, old_store
     if previous.spec != spec or store != old_store or previous.artifact is None:
         return False
     try:
-        return sha256_of(resolve_artifact(spec, store).read_bytes()) == previous.artifact.sha256
+        return sha256_of(read_artifact(spec, store)) == previous.artifact.sha256
     except Exception:  # gone or moved out of the store: load it again and report that
         return False

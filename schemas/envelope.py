@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.messages import listed_names
 from spec.errors import InvalidInputError
 
 ENVELOPES = ("instances", "inputs", "data")
@@ -47,9 +48,9 @@ def parse_envelope(body: Any) -> Envelope:
     if not present:
         return Envelope(rows=[body])
     key = present[0]
-    extra = sorted(k for k in body if k != key)
+    extra = [k for k in body if k != key]
     if extra:
-        raise InvalidInputError(f"Unexpected keys beside '{key}': {', '.join(extra)}. Send {_SHAPES}.")
+        raise InvalidInputError(f"Unexpected keys beside '{key}': {listed_names(extra)}. Send {_SHAPES}.")
     content = body[key]
     if isinstance(content, list):
         return Envelope(rows=_nonempty(key, content), batched=True)
@@ -71,14 +72,14 @@ def _from_mapping(key: str, content: dict[str, Any]) -> Envelope:
     if not lists:
         return Envelope(rows=[content])
     if len(lists) != len(content):
-        scalars = sorted(name for name in content if name not in lists)
+        scalars = [name for name, value in content.items() if not isinstance(value, list)]
         raise InvalidInputError(
-            f"'{key}' mixes columns (lists) with single values: {', '.join(scalars)}. "
+            f"'{key}' mixes columns (lists) with single values: {listed_names(scalars)}. "
             "Send every feature as a list of the same length, or none."
         )
     lengths = {name: len(values) for name, values in content.items()}
     if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{name}: {n}" for name, n in lengths.items())
+        shown = listed_names([f"{name}: {n}" for name, n in lengths.items()])
         raise InvalidInputError(f"The columns in '{key}' must have the same length; got {shown}.")
     if not next(iter(lengths.values())):
         raise InvalidInputError(f"'{key}' is empty: send at least one row.")

@@ -6,8 +6,6 @@ import re
 
 from marshmallow import RAISE, Schema, fields
 
-from spec.config import VersionSpec
-from spec.features import FeatureSpec
 from schemas.fields import (
     Bounds,
     FeatureBoolean,
@@ -16,6 +14,8 @@ from schemas.fields import (
     FeatureIntegerCategory,
     FeatureNumber,
 )
+from spec.config import VersionSpec
+from spec.features import FeatureSpec
 
 REQUIRED_MESSAGE = "Missing data for required field."
 NULL_MESSAGE = "null is not allowed; this feature is required."

@@ -90,5 +90,14 @@ class HealthSchema(Schema):
     status = fields.String(required=True)
     versions_available = fields.Integer()
     versions_failed = fields.Integer()
-    failed = fields.List(fields.String(), metadata={"description": "model/version: reason"})
+    failed = fields.List(
+        fields.String(), metadata={"description": "Versions that failed: model/version: reason"}
+    )
+    reload_errors = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Versions a reload could not replace (the previous load serves): "
+            "model/version: reason"
+        },
+    )
     reload_error = fields.String(allow_none=True, metadata={"description": "Why the last reload failed"})

@@ -1,33 +1,49 @@
-"""Validate a request against a version's features and describe every problem at once.
+"""Validate a request against a version's features, once, in time linear in the body.
 
-``RequestValidator.validate`` checks column-wise (fast, any batch size); the version's marshmallow
-schema is the reference that words every message, run only on the rows found bad, so both paths
-give the same 400 by construction.
+Two implementations of "valid", each named for what it is:
+
+* ``RequestValidator.validate``, the one that serves: column-wise checks (``schemas.columnar``)
+  find the bad rows of any batch in a few numpy passes;
+* ``RequestValidator.validate_reference``: the version's marshmallow schema on every row, slow, the
+  definition of valid. tests/test_columnar.py holds the two together on random batches.
+
+Either way the marshmallow schema words the messages, for the first rows with problems only
+(``schemas.messages`` bounds the answer), so both give the same 400.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from operator import itemgetter, methodcaller
 from typing import Any
 
 import numpy as np
 from marshmallow import Schema, ValidationError
 
-from spec.config import ServerSettings, VersionSpec
-from spec.errors import InvalidInputError
 from schemas.columnar import ColumnCheck, feature_array
 from schemas.envelope import Envelope
-from schemas.features import REQUIRED_MESSAGE, UNKNOWN_MESSAGE, build_feature_schema
+from schemas.features import build_feature_schema
+from schemas.messages import MAX_ROWS_DESCRIBED, Messages, invalid_input_error, unknown_messages
+from spec.config import ServerSettings, VersionSpec
+from spec.errors import InvalidInputError
 
 NOT_A_ROW_MESSAGE = "A row must be a JSON object of features."
-ROWS_IN_MESSAGE = 10
 
 Columns = dict[str, np.ndarray]
 
 
+@dataclass(frozen=True)
+class Partition:
+    """A batch split in two: the valid rows as model columns, and what is wrong with the others."""
+
+    columns: Columns | None  # the valid rows, in order; None when there are none
+    rows: np.ndarray  # index in the batch of each valid row
+    problems: dict[int, Messages]  # every bad row's messages, by index
+
+
 class RequestValidator:
-    """Everything needed to validate requests for one version, built once at load time."""
+    """Everything needed to validate requests for one version, built once per version."""
 
     def __init__(self, spec: VersionSpec, max_depth: int = ServerSettings.max_json_depth) -> None:
         self.spec = spec
@@ -36,80 +52,131 @@ class RequestValidator:
         self.features = spec.feature_names
         self.checks = [ColumnCheck(f) for f in spec.features]
         self.allowed = frozenset(self.features)
-        self.required = frozenset(f.name for f in spec.features if f.required)
+        self.required = [f.name for f in spec.features if f.required]
         self.optional = [f.name for f in spec.features if not f.required]
+        self._too_deep = f"The row nests deeper than {max_depth} levels."
+        self._pick = {
+            name: itemgetter(name) if name in self.required else methodcaller("get", name)
+            for name in self.features
+        }
 
     def validate(self, envelope: Envelope) -> Columns:
-        """The model's input columns, in feature order; raises ``InvalidInputError`` naming every problem."""
-        values = self._feature_values(envelope)
-        if values is None:
-            return self.validate_reference(envelope)
+        """The model's input columns in feature order; raises ``InvalidInputError`` naming the problems."""
+        columns, bad = self.check(envelope)
+        if bad is not None:
+            raise self.error(envelope, np.flatnonzero(bad).tolist())
+        return columns
+
+    def validate_reference(self, envelope: Envelope) -> Columns:
+        """The same result as ``validate``, from marshmallow on every row: slow, the definition of valid."""
+        loaded, bad = [], []
+        for index in range(envelope.n_rows):
+            row = envelope.row(index)
+            try:
+                if not isinstance(row, dict):
+                    raise ValidationError(NOT_A_ROW_MESSAGE)
+                loaded.append(self.schema.load(row))
+            except ValidationError:
+                bad.append(index)
+        if bad:
+            raise self.error(envelope, bad)
+        return {f.name: feature_array(f, [row[f.name] for row in loaded]) for f in self.spec.features}
+
+    def partition(self, envelope: Envelope) -> Partition:
+        """The valid rows ready for the model and every bad row's messages: for scoring files."""
+        columns, bad = self.check(envelope)
+        if bad is None:
+            return Partition(columns, np.arange(envelope.n_rows), {})
+        good = np.flatnonzero(~bad)
+        problems = self.describe(envelope, np.flatnonzero(bad).tolist())
+        if not len(good):
+            return Partition(None, good, problems)
+        kept = [envelope.row(i) for i in good.tolist()]
+        good_columns, still_bad = self.check(Envelope(rows=kept, batched=True))
+        assert still_bad is None, "rows found valid must stay valid on their own"
+        return Partition(good_columns, good, problems)
+
+    def check(self, envelope: Envelope) -> tuple[Columns, np.ndarray | None]:
+        """``(columns, None)`` when every row is valid, else ``({}, mask of the bad rows)``."""
+        values, bad = self._feature_values(envelope)
         columns: Columns = {}
-        bad = np.zeros(envelope.n_rows, dtype=bool)
         for check in self.checks:
             array, bad_rows = check.check(values[check.name])
             if bad_rows is None:
                 columns[check.name] = array
             else:
-                bad |= bad_rows
-        if not bad.any():
-            return columns
-        _, problems = self._load_rows(envelope, np.flatnonzero(bad).tolist())
-        if not problems:  # the fast checks were stricter than the schema: let the schema decide
-            return self.validate_reference(envelope)
-        raise self._error(problems, envelope.batched)
+                bad = bad_rows if bad is None else bad | bad_rows
+        if bad is not None and bad.any():
+            return {}, bad
+        return columns, None
 
-    def validate_reference(self, envelope: Envelope) -> Columns:
-        """The same result with marshmallow on every row: slow, and the definition of valid."""
-        loaded, problems = self._load_rows(envelope, range(envelope.n_rows))
-        if problems:
-            raise self._error(problems, envelope.batched)
-        return {f.name: feature_array(f, [row[f.name] for row in loaded]) for f in self.spec.features}
+    def error(self, envelope: Envelope, bad_rows: Sequence[int]) -> InvalidInputError:
+        """The bounded 400 for ``bad_rows``: only the first ones are described."""
+        problems = self.describe(envelope, bad_rows[:MAX_ROWS_DESCRIBED])
+        return invalid_input_error(problems, len(bad_rows), envelope.batched, self.features)
 
-    def _feature_values(self, envelope: Envelope) -> dict[str, list[Any]] | None:
-        """Each feature's values (``None`` where an optional one is absent), or ``None`` unless every
-        row is an object with every required feature and no unknown one."""
+    def describe(self, envelope: Envelope, rows: Sequence[int]) -> dict[int, Messages]:
+        """Each row's problems in marshmallow's words, unknown names counted and capped."""
+        unknown_columns = [] if envelope.columns is None else self._unknown(envelope.columns)
+        problems = {}
+        for index in rows:
+            messages = self._row_messages(envelope, index, unknown_columns)
+            if not messages:
+                raise AssertionError(f"row {index} was found bad but the schema finds nothing wrong")
+            problems[index] = messages
+        return problems
+
+    def _row_messages(self, envelope: Envelope, index: int, unknown_columns: list[str]) -> Messages:
+        if envelope.columns is not None:
+            known = {
+                name: envelope.columns[name][index] for name in self.features if name in envelope.columns
+            }
+            unknown = unknown_columns
+        else:
+            row = envelope.rows[index]
+            if not isinstance(row, dict):
+                return {"_row": [self._too_deep if nests_deeper(row, self.max_depth) else NOT_A_ROW_MESSAGE]}
+            known = {name: row[name] for name in self.features if name in row}
+            unknown = self._unknown(row)
+        if nests_deeper(known, self.max_depth):  # only values of known features ever reach the schema
+            return {"_row": [self._too_deep]}
+        messages = unknown_messages(unknown)
+        try:
+            self.schema.load(known)
+        except ValidationError as exc:
+            messages.update(exc.messages_dict)
+        return messages
+
+    def _unknown(self, names: dict[str, Any]) -> list[str]:
+        return [name for name in names if name not in self.allowed]
+
+    def _feature_values(self, envelope: Envelope) -> tuple[dict[str, list[Any]], np.ndarray | None]:
+        """Each feature's values (``None`` where absent), and a mask of rows that are not objects
+        or hold unknown names (``None`` when there are none). A missing required feature shows as
+        ``None``, which its column check refuses."""
+        n_rows = envelope.n_rows
         if envelope.columns is not None:
             columns = envelope.columns
-            if not self.required <= columns.keys() <= self.allowed:
-                return None
-            return {name: columns.get(name) or [None] * envelope.n_rows for name in self.features}
+            values = {name: columns[name] if name in columns else [None] * n_rows for name in self.features}
+            unknown = not columns.keys() <= self.allowed
+            return values, np.ones(n_rows, dtype=bool) if unknown else None
         rows = envelope.rows
-        values: dict[str, list[Any]] = {}
-        try:  # a row that is not an object, or lacks a required feature, raises here
-            for name in self.features:
-                pick = itemgetter(name) if name in self.required else methodcaller("get", name)
-                values[name] = list(map(pick, rows))
-        except (KeyError, TypeError, AttributeError):
-            return None
-        # Every row holds the required features; equal key counts mean nothing unknown is there.
-        present = len(self.required) * len(rows) + sum(
-            sum(name in row for row in rows) for name in self.optional
+        try:  # the common case, in C loops: every row an object with every required feature
+            values = {name: list(map(pick, rows)) for name, pick in self._pick.items()}
+            present = len(self.required) * n_rows + sum(
+                sum(name in row for row in rows) for name in self.optional
+            )
+            if sum(map(len, rows)) == present:  # equal key counts: nothing unknown is there
+                return values, None
+        except (KeyError, TypeError, AttributeError, IndexError):
+            pass
+        objects = [row if type(row) is dict else {} for row in rows]
+        bad = np.fromiter(
+            (type(row) is not dict or not row.keys() <= self.allowed for row in rows),
+            dtype=bool,
+            count=n_rows,
         )
-        return values if sum(map(len, rows)) == present else None
-
-    def _load_rows(
-        self, envelope: Envelope, indices: Sequence[int]
-    ) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[str]]]]:
-        """The rows at ``indices`` loaded by the schema, and the problems of those that fail."""
-        loaded: list[dict[str, Any]] = []
-        problems: dict[int, dict[str, list[str]]] = {}
-        for index in indices:
-            row = envelope.row(index)
-            if nests_deeper(row, self.max_depth):
-                problems[index] = {"_row": [f"The row nests deeper than {self.max_depth} levels."]}
-                continue
-            if not isinstance(row, dict):
-                problems[index] = {"_row": [NOT_A_ROW_MESSAGE]}
-                continue
-            try:
-                loaded.append(self.schema.load(row))
-            except ValidationError as exc:
-                problems[index] = exc.messages_dict
-        return loaded, problems
-
-    def _error(self, problems: Mapping[int, Mapping[str, list[str]]], batched: bool) -> InvalidInputError:
-        return invalid_input_error(problems, batched, self.features)
+        return {name: [row.get(name) for row in objects] for name in self.features}, bad
 
 
 def nests_deeper(value: Any, limit: int) -> bool:
@@ -130,44 +197,3 @@ def nests_deeper(value: Any, limit: int) -> bool:
             if isinstance(item, list | dict)
         ]
     return False
-
-
-def invalid_input_error(
-    problems: Mapping[int, Mapping[str, list[str]]], batched: bool, features: Sequence[str]
-) -> InvalidInputError:
-    """The 400 error for per-row problems: ``errors`` keyed by feature, or by row then feature."""
-    if not batched:
-        (messages,) = problems.values()
-        return InvalidInputError(describe_row(messages, features), _ordered(messages, features))
-    rows = sorted(problems)
-    lines = [f"Row {i}: {describe_row(problems[i], features)}" for i in rows[:ROWS_IN_MESSAGE]]
-    if len(rows) > ROWS_IN_MESSAGE:
-        lines.append(f"And {len(rows) - ROWS_IN_MESSAGE} more rows with problems (see errors).")
-    errors = {str(i): _ordered(problems[i], features) for i in rows}
-    return InvalidInputError(" ".join(lines), errors)
-
-
-def describe_row(messages: Mapping[str, list[str]], features: Sequence[str]) -> str:
-    """One sentence per kind of problem: missing features, unknown ones, invalid values."""
-    ordered = _ordered(messages, features)
-    missing = [name for name, msgs in ordered.items() if REQUIRED_MESSAGE in msgs]
-    unknown = [name for name, msgs in ordered.items() if UNKNOWN_MESSAGE in msgs]
-    invalid = {
-        name: " ".join(msgs) for name, msgs in ordered.items() if name not in missing and name not in unknown
-    }
-    parts = []
-    if "_row" in invalid:
-        parts.append(invalid.pop("_row"))
-    if missing:
-        parts.append(f"Missing features: {', '.join(missing)}.")
-    if unknown:
-        parts.append(f"Unknown features: {', '.join(unknown)} (expected: {', '.join(features)}).")
-    if invalid:
-        parts.append("Invalid values: " + " ".join(f"{k}: {v}" for k, v in invalid.items()))
-    return " ".join(parts)
-
-
-def _ordered(messages: Mapping[str, list[str]], features: Sequence[str]) -> dict[str, list[str]]:
-    """Messages in the version's feature order, then anything else (unknown features) as sent."""
-    rank = {name: i for i, name in enumerate(features)}
-    return dict(sorted(messages.items(), key=lambda item: rank.get(item[0], len(rank))))

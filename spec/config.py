@@ -93,9 +93,11 @@ def read_config(path: str | os.PathLike[str]) -> RegistryConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], str(path)) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError([f"cannot read the file as UTF-8 text: {exc}"], str(path)) from None
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
     return parse_config(data, path)
 

@@ -99,7 +99,10 @@ def test_ten_megabyte_body_is_413(example_client: FlaskClient) -> None:
     assert len(body) > 10 * 1000 * 1000
     response = example_client.post(PREDICT, data=body, content_type="application/json")
     assert response.status_code == 413
-    assert response.get_json()["message"] == "The body is larger than the limit of 8388608 bytes."
+    assert (
+        response.get_json()["message"]
+        == "The body is larger than the limit of 8388608 bytes (server.max_body_bytes)."
+    )
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.envelope import Envelope
+from schemas.validation import RequestValidator
 from spec.config import VersionSpec
 from spec.errors import InvalidInputError
 from spec.features import FeatureSpec
-from schemas.envelope import Envelope
-from schemas.validation import RequestValidator
 
 SPEC = VersionSpec(
     model="mixed",

@@ -9,8 +9,8 @@ import pytest
 
 from api import create_app
 from api.auth import read_token
-from spec.config import read_config
 from registry.loader import load_registry
+from spec.config import read_config
 
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
@@ -56,7 +56,7 @@ def test_nesting_past_the_parser_limit_is_400(client, depth: int) -> None:  # no
 def test_require_sha256_refuses_unpinned_artifacts(make_store: Callable[..., Path]) -> None:
     registry = load_registry(read_config(make_store(server={"require_sha256": True})))
     assert registry.resolve("flowers", "1").is_available
-    assert registry.resolve("flowers", "2").failure == "sha256: missing, and server.require_sha256 is set"
+    assert registry.resolve("flowers", "2").reason == "sha256: missing, and server.require_sha256 is set"
 
 
 def test_bearer_token_guards_the_model_endpoints(tiny_store: Path) -> None:

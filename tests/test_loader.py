@@ -14,9 +14,9 @@ import pytest
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
-from spec.config import read_config
 from registry.loader import load_registry
 from registry.registry import Registry
+from spec.config import read_config
 from tests.conftest import dump_model, sha256_file
 
 
@@ -25,7 +25,7 @@ def load(config: Path) -> Registry:
 
 
 def failure_of(registry: Registry, model: str, version: str = "1") -> str | None:
-    return registry.resolve(model, version).failure
+    return registry.resolve(model, version).reason
 
 
 def test_every_version_loads_once_with_artifact_facts(tiny_store: Path) -> None:

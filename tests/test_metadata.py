@@ -90,6 +90,7 @@ def test_health(client: FlaskClient) -> None:
         "versions_available": 4,
         "versions_failed": 0,
         "failed": [],
+        "reload_errors": [],
         "reload_error": None,
     }
 

@@ -262,7 +262,7 @@ def test_body_over_the_limit_is_413(make_store: Callable[..., Path]) -> None:
     assert response.get_json() == {
         "code": 413,
         "status": "Request Entity Too Large",
-        "message": "The body is larger than the limit of 200 bytes.",
+        "message": "The body is larger than the limit of 200 bytes (server.max_body_bytes).",
     }
     assert client.post("/models/flowers/1/predict", json=FLOWER).status_code == 200
 

@@ -11,10 +11,10 @@ import yaml
 from flask.testing import FlaskClient
 
 from api import create_app, reload_app
-from spec.config import read_config
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry, summary
+from spec.config import read_config
 from tests.conftest import dump_model, train_flowers
 
 FLOWER = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
@@ -65,10 +65,10 @@ def test_a_file_replaced_in_place_is_reloaded(tiny_store: Path, tmp_path: Path, 
     path = tmp_path / "model_store" / "flowers" / "1" / "model.joblib"
     joblib.dump(trained["flowers"], path, compress=3)  # the same model, other bytes
     after = reload_registry(before)
-    assert after.resolve("flowers", "2").estimator is not before.resolve("flowers", "2").estimator
-    assert after.resolve("flowers", "2").reload_failure is None
-    assert after.resolve("flowers", "1").estimator is before.resolve("flowers", "1").estimator
-    assert after.resolve("flowers", "1").reload_failure.startswith("sha256: mismatch")
+    assert after.resolve("flowers", "2").predictor is not before.resolve("flowers", "2").predictor
+    assert after.resolve("flowers", "2").reload_error is None
+    assert after.resolve("flowers", "1").predictor is before.resolve("flowers", "1").predictor
+    assert after.resolve("flowers", "1").reload_error.startswith("sha256: mismatch")
 
 
 def test_a_changed_version_that_fails_keeps_its_previous_load(tiny_store: Path) -> None:
@@ -81,8 +81,8 @@ def test_a_changed_version_that_fails_keeps_its_previous_load(tiny_store: Path) 
     after = reload_registry(before)
     shoes = after.resolve("shoes", "1")
     assert shoes.is_available
-    assert shoes.estimator is before.resolve("shoes", "1").estimator
-    assert shoes.reload_failure.startswith("sha256: mismatch: the config says 0000")
+    assert shoes.predictor is before.resolve("shoes", "1").predictor
+    assert shoes.reload_error.startswith("sha256: mismatch: the config says 0000")
     # fixed again: the failure note goes away and nothing is reloaded
     edit_config(
         tiny_store,
@@ -91,8 +91,8 @@ def test_a_changed_version_that_fails_keeps_its_previous_load(tiny_store: Path) 
         ),
     )
     again = reload_registry(after)
-    assert again.resolve("shoes", "1").reload_failure is None
-    assert again.resolve("shoes", "1").estimator is shoes.estimator
+    assert again.resolve("shoes", "1").reload_error is None
+    assert again.resolve("shoes", "1").predictor is shoes.predictor
 
 
 def test_an_unreadable_config_keeps_the_whole_set(tiny_store: Path) -> None:
@@ -117,7 +117,8 @@ def test_reload_app_reports_failures_over_http(tiny_store: Path) -> None:
     assert shoes["status"] == "available"
     assert shoes["reload_error"].startswith("sha256: mismatch")
     ready = client.get("/health/ready").get_json()
-    assert ready["failed"][0].startswith("shoes/1: reload failed, the previous load still serves: sha256")
+    assert ready["failed"] == [] and ready["versions_failed"] == 0
+    assert ready["reload_errors"][0].startswith("shoes/1: sha256")
     assert client.post("/models/shoes/1/predict", json={"color": "red", "size": 40}).status_code == 200
 
     tiny_store.write_text("models: [")
@@ -142,7 +143,7 @@ def test_settings_that_change_loading_reload_every_version(make_store: Callable[
     before = load(make_store())
     after = reload_registry(before, make_store(server={"require_sha256": True}))
     # the version keeps serving its earlier load, and says why the reload could not replace it
-    assert after.resolve("flowers", "2").reload_failure == "sha256: missing, and server.require_sha256 is set"
-    assert after.resolve("flowers", "1").reload_failure is None
+    assert after.resolve("flowers", "2").reload_error == "sha256: missing, and server.require_sha256 is set"
+    assert after.resolve("flowers", "1").reload_error is None
     fresh = load_registry(read_config(after.config.path))
-    assert fresh.resolve("flowers", "2").failure == "sha256: missing, and server.require_sha256 is set"
+    assert fresh.resolve("flowers", "2").reason == "sha256: missing, and server.require_sha256 is set"

@@ -1,0 +1,51 @@
+"""Accept a request body: content type, size (announced or chunked), JSON. The one place that reads one.
+
+The errors raised are werkzeug's HTTP exceptions, rendered by whichever protocol the path speaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.http import parse_options_header
+
+JSON = "application/json"
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a Content-Type names JSON (``application/json`` or ``application/*+json``)."""
+    mimetype = parse_options_header(content_type)[0].lower()
+    return mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def read_json_body(environ: dict[str, Any], limit: int, content_type_required: bool = True) -> Any:
+    """The request body parsed as JSON.
+
+    Raises 415 unless the Content-Type is JSON (or, when not ``content_type_required``, absent),
+    413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
+    in chunks (it is never cut short and read as if whole), and 400 for an empty or malformed body.
+    """
+    content_type = environ.get("CONTENT_TYPE", "")
+    if (content_type or content_type_required) and not is_json(content_type):
+        sent = parse_options_header(content_type)[0] or "no Content-Type"
+        raise UnsupportedMediaType(f"The body must be JSON sent with 'Content-Type: {JSON}' (got {sent}).")
+    announced = environ.get("CONTENT_LENGTH") or ""
+    if announced.isdigit() and int(announced) > limit:
+        raise _too_large(limit)
+    data = environ["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        raise _too_large(limit)
+    if not data.strip():
+        raise BadRequest("The body is empty; send a JSON object of features.")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+
+
+def _too_large(limit: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(
+        f"The body is larger than the limit of {limit} bytes (server.max_body_bytes)."
+    )

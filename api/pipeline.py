@@ -1,0 +1,115 @@
+"""The predict pipeline, the one way a prediction is served, as a WSGI application that does not
+know Flask: route (one table), accept the body, resolve the version, validate, predict, encode,
+and render any error through the protocol's renderer. Good and bad requests take the same path:
+there is no second pass and no fallback.
+
+Authorisation happens once, in front of it and of the Flask app (api.dispatch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
+
+from api.body import read_json_body
+from api.errors import describe_error
+from api.protocols import PredictProtocol
+from registry.registry import ModelVersion, Registry
+from schemas.validation import RequestValidator
+from spec.config import RESERVED_VERSION
+from spec.errors import TooManyRowsError
+
+StartResponse = Callable[..., Any]
+JSON_HEADER = ("Content-Type", "application/json")
+# Set on the WSGI environ for hooks that run after the answer (metrics, access log).
+SERVED_KEY = "model_registry.served"
+
+
+class VersionConverter(BaseConverter):
+    """A version or alias in a path: anything but "predict", so /models/<name>/predict is the default."""
+
+    regex = rf"(?!{RESERVED_VERSION}/?$)[^/]+"
+
+
+@dataclass(frozen=True)
+class PredictRoute:
+    """One predict path: its werkzeug rule (``<name>``, optionally ``<version:version>``) and protocol."""
+
+    rule: str
+    protocol: PredictProtocol
+
+
+@dataclass
+class Served:
+    """What a predict request turned out to be, for the hooks that report on it."""
+
+    model: str | None = None
+    version: str | None = None
+    rows: int = 0
+
+
+class PredictPipeline:
+    """Serves the predict routes of one registry; ``match`` says whether a request is one of them."""
+
+    def __init__(self, registry: Registry, routes: Iterable[PredictRoute]) -> None:
+        self.registry = registry
+        self.routes = list(routes)
+        self.protocols = {route.rule: route.protocol for route in self.routes}
+        self.url_map = Map(
+            [Rule(route.rule, endpoint=route.rule, methods=["POST"]) for route in self.routes],
+            converters={"version": VersionConverter},
+        )
+        depth = registry.config.server.max_json_depth
+        self.validators = {
+            (v.model, v.version): RequestValidator(v.spec, depth) for v in registry.all_versions()
+        }
+
+    def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:
+        """``(route, path arguments)`` when the path is a predict route, else ``None``.
+
+        A predict path with the wrong method matches too, and is answered with a 405.
+        """
+        try:
+            return self.url_map.bind_to_environ(environ).match()
+        except (NotFound, RequestRedirect):
+            return None
+        except MethodNotAllowed:
+            return "", {}
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]
+    ) -> list[bytes]:
+        rule, args = matched
+        protocol = self.protocols.get(rule) or self.routes[0].protocol
+        served = environ.setdefault(SERVED_KEY, Served())
+        try:
+            if not rule:
+                raise MethodNotAllowed(valid_methods=["POST"])
+            found = self.registry.resolve_available(args["name"], args.get("version"))
+            served.model, served.version = found.model, found.version
+            body = self._predict(environ, protocol, found, served)
+            status, headers = "200 OK", []
+        except Exception as error:  # every failure leaves through the one renderer
+            code, message, errors, headers = describe_error(error)
+            body = protocol.render_error(code, message, errors)
+            status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
+        start_response(status, [JSON_HEADER, ("Content-Length", str(len(body))), *headers])
+        return [body]
+
+    def _predict(
+        self, environ: dict[str, Any], protocol: PredictProtocol, found: ModelVersion, served: Served
+    ) -> bytes:
+        settings = self.registry.config.server
+        payload = read_json_body(environ, settings.max_body_bytes, protocol.content_type_required)
+        envelope, context = protocol.envelope(payload)
+        if envelope.n_rows > settings.max_rows:
+            raise TooManyRowsError(envelope.n_rows, settings.max_rows)
+        columns = self.validators[found.model, found.version].validate(envelope)
+        outputs = found.predictor.predict(columns)
+        served.rows = envelope.n_rows
+        return protocol.encode(found, outputs, context)

@@ -1,0 +1,50 @@
+"""The envelopes the predict pipeline speaks: how a body becomes rows, how outputs become a body,
+and how an error is worded. Our own ``/models`` API is one; the Open Inference Protocol plugs in
+as another beside it (api.pipeline.PredictPipeline takes any number).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+
+from api.encoding import encode_predictions
+from api.errors import ErrorRenderer, registry_error_body
+from registry.inference import Outputs
+from registry.registry import ModelVersion
+from schemas.envelope import Envelope, parse_envelope
+
+
+class PredictProtocol(Protocol):
+    """One request and response format for predictions."""
+
+    content_type_required: bool  # False: a body with no Content-Type is taken as JSON
+    render_error: ErrorRenderer
+
+    def envelope(self, body: Any) -> tuple[Envelope, Any]:
+        """The rows the body carries, and whatever ``encode`` needs of the request (or ``None``)."""
+        ...
+
+    def encode(self, version: ModelVersion, outputs: Outputs, context: Any) -> bytes:
+        """The response body for a version's outputs."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelsProtocol:
+    """``POST /models/<name>[/<version>]/predict``: rows, instances or columns in; a list out."""
+
+    content_type_required: bool = True
+
+    @staticmethod
+    def render_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
+        return registry_error_body(code, message, errors)
+
+    def envelope(self, body: Any) -> tuple[Envelope, Any]:
+        return parse_envelope(body), None
+
+    def encode(self, version: ModelVersion, outputs: Outputs, context: Any) -> bytes:
+        predictions = orjson.Fragment(encode_predictions(outputs))
+        return orjson.dumps({"model": version.model, "version": version.version, "predictions": predictions})
