@@ -42,9 +42,16 @@ class RegistryServer(BaseApplication):
         return self.application
 
     def reload(self) -> None:
-        """Called by gunicorn's master on SIGHUP, before it starts the new workers."""
-        super().reload()
-        self.application = self.callable = self.rebuild(self.application)
+        """Called by gunicorn's master on SIGHUP, before it starts the new workers.
+
+        Whatever goes wrong here, the master lives on with the app it had: a dead master would
+        take every worker with it.
+        """
+        try:
+            super().reload()
+            self.application = self.callable = self.rebuild(self.application)
+        except Exception:
+            log.exception("reload failed, keeping the serving set")
         freeze_loaded_objects()
 
 
@@ -61,12 +68,17 @@ def freeze_loaded_objects() -> None:
     gc.freeze()
 
 
+KEEPALIVE_S = 5  # how long an idle connection is kept, and how long a request's headers may take
+
+
 def gunicorn_options(host: str, port: int, workers: int, timeout: int, access_log: bool) -> dict[str, Any]:
-    """gunicorn settings for CPU-bound prediction: preloaded app, sync workers."""
+    """gunicorn settings: the app preloaded in the master, event-loop workers (api.worker)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": "api.worker.RegistryWorker",
+        "worker_connections": 1000,
+        "keepalive": KEEPALIVE_S,
         "preload_app": True,
         "timeout": timeout,
         "graceful_timeout": timeout,

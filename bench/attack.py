@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 import threading
@@ -237,7 +238,7 @@ def _against_new_server(
         command += ["--workers", str(workers)]
     command += args.serve_arg
     log = Path(f"/tmp/attack-server-{port}.log")
-    server = start_server("ours", [*command], port, log, workers or 1, ROOT)
+    server = start_server("ours", [*command], port, log, workers or os.cpu_count() or 1, ROOT)
     try:
         label = f"--workers {workers}" if workers else "default workers"
         return label, run_attack("127.0.0.1", port, attack)

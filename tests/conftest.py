@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,14 @@ def app(tiny_store: Path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def store_copy(tmp_path: Path) -> Path:
+    """A copy of the example store that a test may edit; returns its config path."""
+    shutil.copytree(EXAMPLE_CONFIG.parent / "model_store", tmp_path / "model_store")
+    shutil.copy(EXAMPLE_CONFIG, tmp_path / "config.yaml")
+    return tmp_path / "config.yaml"
 
 
 @pytest.fixture(scope="session")

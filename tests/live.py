@@ -44,8 +44,11 @@ def request(url: str, body: Any = None, timeout: float = 10) -> tuple[int, dict[
 
 
 @contextmanager
-def serving(config: Path, log_dir: Path, workers: int = 2, args: Sequence[str] = ()) -> Iterator[LiveServer]:
-    """Start the server, wait until it is ready, and stop it by PID afterwards."""
+def serving(
+    config: Path, log_dir: Path, workers: int | None = 2, args: Sequence[str] = ()
+) -> Iterator[LiveServer]:
+    """Start the server (``workers=None``: its default count), wait until it is ready, and stop it
+    by PID afterwards."""
     assert COMMAND.exists(), f"{COMMAND} is missing: install the project (make install)"
     port = free_port()
     log = log_dir / f"server-{port}.log"
@@ -57,8 +60,7 @@ def serving(config: Path, log_dir: Path, workers: int = 2, args: Sequence[str] =
             str(config),
             "--port",
             str(port),
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
         ]
         process = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT)
     server = LiveServer(process, f"http://127.0.0.1:{port}", log)
@@ -87,3 +89,17 @@ def wait_until(condition: Any, seconds: float, message: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, message
         time.sleep(0.1)
+
+
+def worker_pids(master: int) -> set[int]:
+    """The PIDs of a process's children (gunicorn's workers), from /proc."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return {int(pid) for pid in children}
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import threading
 import time
@@ -13,22 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
-from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, request, serving, wait_until
 
 IRIS = {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}
 PENGUIN = {"island": "Dream", "bill_length_mm": 39.5, "bill_depth_mm": 17.4, "flipper_length_mm": 186}
-
-
-@pytest.fixture
-def store_copy(tmp_path: Path) -> Path:
-    """A copy of the example store that a test may edit; returns its config path."""
-    shutil.copytree(EXAMPLE_CONFIG.parent / "model_store", tmp_path / "model_store")
-    shutil.copy(EXAMPLE_CONFIG, tmp_path / "config.yaml")
-    return tmp_path / "config.yaml"
 
 
 def edit(config: Path, change: Callable[[dict[str, Any]], None]) -> None:

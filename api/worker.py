@@ -1,0 +1,73 @@
+"""The gunicorn worker: gevent's event loop, so no slow or idle client can hold a worker.
+
+gunicorn's sync workers read each request inside the worker: two idle sockets stop a two-worker
+server (bench/attack.py measures it). Here every connection is a greenlet that waits in the event
+loop while it has nothing to say, and a request reaches the app only once its headers are in.
+Predictions are CPU-bound and never yield, so a worker still predicts one request at a time; no
+request code runs concurrently with another, which is why process-global state such as
+``warnings.catch_warnings()`` around a prediction stays safe.
+
+Two deadlines bound what a client can hold:
+
+* the headers of each request must arrive within ``keepalive`` seconds (gunicorn's own rule for
+  async workers, applied to the first request of a connection as to the next ones);
+* reading the body and writing the answer must end within ``timeout`` seconds, or the connection
+  is closed (a client sending one byte a second, or never reading a large answer).
+
+gunicorn writes its own errors (a request line too long, headers too large) as HTML; this worker
+writes them as our JSON error body instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gevent
+from gunicorn import util
+from gunicorn.workers.ggevent import GeventWorker
+
+from api.errors import registry_error_body
+
+log = logging.getLogger(__name__)
+
+
+class RequestDeadline(BaseException):
+    """A request's I/O outlived its deadline. A BaseException, like ``gevent.Timeout``, so that no
+    ``except Exception`` in gunicorn or the app swallows it or answers it."""
+
+
+class RegistryWorker(GeventWorker):
+    """gevent worker with a deadline on each request's I/O and JSON for gunicorn's own errors."""
+
+    def init_process(self) -> None:
+        util.write_error = write_json_error
+        super().init_process()
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
+        deadline = gevent.Timeout(self.cfg.timeout, RequestDeadline)
+        deadline.start()
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        except RequestDeadline:
+            log.warning(
+                "closed a connection from %s: %s %s took over %s s of I/O",
+                addr[0] if addr else "?",
+                req.method,
+                req.path,
+                self.cfg.timeout,
+            )
+            util.close(sock)
+            raise StopIteration from None
+        finally:
+            deadline.close()
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, writing our JSON error body instead of an HTML page."""
+    body = registry_error_body(status_int, mesg or reason)
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
