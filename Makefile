@@ -10,7 +10,7 @@ ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test check lint bench soak examples install clean
+.PHONY: serve test check lint bench soak examples install clean image
 
 serve: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT)
@@ -30,6 +30,11 @@ bench: $(INSTALLED) $(ARTIFACTS)
 # fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".
 soak: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# The container image, built with podman (Debian: apt-get install podman runc mmdebstrap); the first
+# run builds a Debian base image with mmdebstrap. See deploy/build_image.py.
+image:
+	$(PYTHON) deploy/build_image.py $(IMAGE_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
