@@ -9,7 +9,7 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import BaseConverter
 
-from api import auth, docs, errors, health, models, predict, state
+from api import auth, docs, errors, health, home, models, predict, state
 from api.fastpath import PredictFastPath
 from api.jsonio import OrjsonProvider
 from spec.config import RegistryConfig, read_config
@@ -67,6 +67,7 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     for blueprint in (models.blp, predict.blp, health.blp):
         api.register_blueprint(blueprint)
     docs.init_app(app)
+    app.register_blueprint(home.bp)
     docs.document_versions(api, registry)
     errors.init_app(app)
     app.wsgi_app = PredictFastPath(app.wsgi_app, state.holder_of(app), token)
