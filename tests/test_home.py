@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
+from PIL import Image
 
 from api import create_app, create_app_for
 from api.state import holder_of, registry_of
 from registry.registry import Registry
-from tests.conftest import FLOWER_FEATURES, PRICE_FEATURES, SHOE_FEATURES
+from tests.conftest import EXAMPLE_CONFIG, FLOWER_FEATURES, PRICE_FEATURES, SHOE_FEATURES
+from tests.live import chromium_or_skip, run_chromium, serving
 
 CURL = re.compile(r'<code id="curl-[0-9-]+">(.*?)</code>', re.S)
 
@@ -137,3 +139,41 @@ def test_home_has_no_external_assets(client: FlaskClient) -> None:
     text = page(client)
     assert not re.search(r'(src|href)="(https?:)?//', text)
     assert "<link" not in text and "@import" not in text and "url(" not in text
+
+
+def test_home_page_in_a_real_browser(tmp_path: Path) -> None:
+    browser = chromium_or_skip("the home page")
+    profile = tmp_path / "profile"
+    phone, desktop = tmp_path / "phone.png", tmp_path / "desktop.png"
+    with serving(EXAMPLE_CONFIG, tmp_path, workers=1) as live:
+        dom = run_chromium(browser, profile, "--dump-dom", f"{live.url}/").stdout
+        for shot, size in [(phone, "390,1400"), (desktop, "1280,2000")]:
+            run_chromium(browser, profile, f"--window-size={size}", f"--screenshot={shot}", f"{live.url}/")
+    for title in ["iris version 1", "penguins version 1", "penguins version 2", "diabetes version 1"]:
+        assert f"<h3>{title}</h3>" in dom
+    assert f"curl -s -X POST {live.url}/models/penguins/2/predict" in dom
+    assert '<button type="button" class="copy" data-copy="curl-1-1">' in dom  # the script un-hid it
+    with Image.open(phone) as image:
+        assert image.size == (390, 1400)
+        assert_rendered_text(image.convert("RGB"))
+        assert_nothing_reaches_the_right_edge(image.convert("RGB"))
+    with Image.open(desktop) as image:
+        assert image.size == (1280, 2000)
+        assert_rendered_text(image.convert("RGB"))
+
+
+def assert_rendered_text(image: Image.Image) -> None:
+    """Not blank: antialiased text in many shades, dark glyphs, and the green "available" badge."""
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 100
+    dark = sum(count for count, rgb in colours if max(rgb) < 100)
+    green = sum(count for count, (r, g, b) in colours if g > 100 and g - r > 60 and g - b > 40)
+    assert dark > 2000, "no text drawn"
+    assert green > 200, "no status badge drawn"
+
+
+def assert_nothing_reaches_the_right_edge(image: Image.Image) -> None:
+    """The page keeps a white margin on the right: anything wider than the screen would cross it."""
+    width, height = image.size
+    margin = image.crop((width - 8, 0, width, height)).getcolors()
+    assert margin == [(8 * height, (255, 255, 255))], "something overflows the phone's width"
