@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask_smorest import Api
 
-from api import docs, errors, health, models, state
+from api import docs, errors, health, home, models, state
 from api.dispatch import Dispatcher
 from api.errors import ErrorRenderer
 from api.jsonio import OrjsonProvider
@@ -77,6 +77,7 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
         api.register_blueprint(blueprint)
     pipeline = PredictPipeline(registry, PREDICT_ROUTES)
     docs.init_app(app)
+    app.register_blueprint(home.bp)
     docs.document_predict(api, registry, pipeline)
     errors.init_app(app, render_error_for)
     app.wsgi_app = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)

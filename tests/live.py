@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 COMMAND = Path(sys.executable).parent / "model-registry"
 
 
@@ -24,6 +28,36 @@ class LiveServer:
     process: subprocess.Popen
     url: str
     log: Path
+
+
+# Debian's chromium as root in this closed network: no sandbox, no GPU, no calls home.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def chromium_or_skip(what: str) -> str:
+    """The chromium command; skips the test where it is missing, but fails it under CI (CI=true)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is required under CI (.ci/run installs Debian's chromium)")
+        pytest.skip(f"chromium is not installed (apt-get install chromium); {what} was not rendered")
+    return browser
+
+
+def run_chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """One headless chromium run with a fresh-enough profile in ``profile`` (a test's tmp dir)."""
+    command = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=90)
 
 
 def free_port() -> int:

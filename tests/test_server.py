@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE_CONFIG
-from tests.live import request, serving
+from tests.live import chromium_or_skip, request, run_chromium, serving
 
 PENGUIN = {
     "island": "Biscoe",
@@ -56,40 +53,18 @@ def test_metadata_and_openapi_over_http(server: str) -> None:
         assert "/models/penguins/2/predict" in json.load(response)["paths"]
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def test_docs_page_renders_in_a_real_browser(server: str, tmp_path: Path) -> None:
-    browser = chromium()
-    if browser is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required under CI (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); the docs page was not rendered")
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000",
-    ]
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", f"{server}/docs"], capture_output=True, text=True, timeout=90
-    ).stdout
+    browser = chromium_or_skip("the docs page")
+    profile = tmp_path / "profile"
+    wait = "--virtual-time-budget=10000"
+    dom = run_chromium(browser, profile, wait, "--dump-dom", f"{server}/docs").stdout
     # Swagger UI built the operations from /openapi.json: the page is rendered, not just served.
     assert 'class="swagger-ui' in dom
     assert "opblock-post" in dom
     for path in ["/models/penguins/2/predict", "/models/iris/1/predict", "/models/{name}/{version}/predict"]:
         assert path in dom
     screenshot = tmp_path / "docs.png"
-    subprocess.run(
-        [browser, *flags, "--window-size=1280,2000", f"--screenshot={screenshot}", f"{server}/docs"],
-        capture_output=True,
-        timeout=90,
+    run_chromium(
+        browser, profile, wait, "--window-size=1280,2000", f"--screenshot={screenshot}", f"{server}/docs"
     )
     assert screenshot.stat().st_size > 10_000
