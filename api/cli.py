@@ -1,8 +1,9 @@
-"""``model-registry serve`` and ``model-registry check``."""
+"""``model-registry serve``, ``model-registry check`` and ``model-registry add``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
 import os
 import sys
@@ -21,6 +22,10 @@ EXIT_CONFIG_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "add":
+        from api.add_command import run_add  # it imports this module, so it is imported late
+
+        return run_add(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = default_config_path(args.config)
     started = time.perf_counter()
@@ -87,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="model-registry", description="Serve versioned scikit-learn models over HTTP."
     )
+    version = importlib.metadata.version("model-registry")
+    parser.add_argument("--version", action="version", version=f"model-registry {version}")
     commands = parser.add_subparsers(dest="command", required=True)
     config_help = f"config file (default: ${CONFIG_ENV}, else ./config.yaml)"
     serve_cmd = commands.add_parser("serve", help="serve the models with gunicorn")
@@ -113,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--access-log", action="store_true", help="log every request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
+    from api.add_command import add_parser  # it imports this module, so it is imported late
+
+    add_parser(commands, config_help)
     return parser
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sklearn.base import is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
 from spec.config import VersionSpec
 
@@ -86,36 +86,59 @@ def _category_problems(spec: VersionSpec, estimator: Any) -> list[str]:
 
 
 def encoder_categories(estimator: Any) -> dict[str, set[Any]]:
-    """Column name -> categories known to a OneHot/Ordinal encoder inside the estimator (NaN left out)."""
-    known: dict[str, set[Any]] = {}
-    for encoder, columns in _encoders(estimator, None):
-        names = getattr(encoder, "feature_names_in_", None)
-        names = [str(n) for n in names] if names is not None else columns
+    """Column name -> categories known to an encoder inside the estimator (NaN left out)."""
+    return {
+        name: {c for c in categories if not is_missing(c)}
+        for name, categories in encoder_category_lists(estimator).items()
+    }
+
+
+def encoder_category_lists(estimator: Any, columns: Sequence[str] | None = None) -> dict[str, list[Any]]:
+    """Column name -> the categories the encoders inside the estimator learnt, in their order.
+
+    NaN stays in the list (an encoder fitted on data with gaps knows it). ``columns`` names the
+    estimator's input columns when it was fitted on an array, so positional selections get names.
+    """
+    known: dict[str, list[Any]] = {}
+    for encoder, names in _encoders(estimator, columns):
+        own = getattr(encoder, "feature_names_in_", None)
+        names = [str(n) for n in own] if own is not None else names
         if names is None or len(names) != len(encoder.categories_):
             continue
         for name, categories in zip(names, encoder.categories_, strict=True):
-            known.setdefault(name, set()).update(c for c in categories.tolist() if not _is_missing(c))
+            merged = known.setdefault(name, [])
+            merged.extend(c for c in categories.tolist() if c not in merged)
     return known
 
 
 def _encoders(estimator: Any, columns: Sequence[str] | None) -> Iterator[tuple[Any, Any]]:
     """Fitted encoders with the column names they received, where those can be told."""
-    if isinstance(estimator, OneHotEncoder | OrdinalEncoder) and hasattr(estimator, "categories_"):
-        yield estimator, columns
+    if isinstance(estimator, OneHotEncoder | OrdinalEncoder | TargetEncoder):
+        if hasattr(estimator, "categories_"):
+            yield estimator, columns
     elif isinstance(estimator, Pipeline):
         # Steps before an encoder (imputers) keep the columns, so the names carry through.
         for _, step in estimator.steps:
             yield from _encoders(step, columns)
     elif isinstance(estimator, ColumnTransformer):
         for _, transformer, cols in getattr(estimator, "transformers_", []):
-            listed = _as_list(cols)
-            names = listed if all(isinstance(c, str) for c in listed) else None
-            yield from _encoders(transformer, names)
+            yield from _encoders(transformer, _selected_names(_as_list(cols), columns))
+
+
+def _selected_names(selected: list[Any], columns: Sequence[str] | None) -> list[str] | None:
+    """The names of a ColumnTransformer's selection: names as given, or positions looked up."""
+    if all(isinstance(c, str) for c in selected):
+        return selected
+    positions = all(isinstance(c, int) and not isinstance(c, bool) for c in selected)
+    if positions and columns is not None and all(0 <= c < len(columns) for c in selected):
+        return [columns[c] for c in selected]
+    return None
 
 
 def _as_list(cols: Any) -> list[Any]:
     return list(cols) if isinstance(cols, list | tuple) or hasattr(cols, "tolist") else [cols]
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """True for None and NaN, the values an encoder learns from gaps in its data."""
     return value is None or (isinstance(value, float) and value != value)

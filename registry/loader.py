@@ -22,7 +22,8 @@ from sklearn.exceptions import InconsistentVersionWarning
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
 from registry.registry import ArtifactInfo, ModelVersion, Registry
-from spec.config import RegistryConfig, ServerSettings, VersionSpec
+from registry.skops_artifact import UntrustedTypesError, load_skops
+from spec.config import SKOPS_SUFFIX, RegistryConfig, ServerSettings, VersionSpec
 from spec.errors import ArtifactError
 
 DEFAULT_SETTINGS = ServerSettings()
@@ -107,7 +108,7 @@ def _load_artifact(spec: VersionSpec, store: Path) -> tuple[Any, ArtifactInfo]:
     # Unpickling runs code from the file, so the checksum is verified first, on the very bytes loaded.
     if spec.sha256 and digest != spec.sha256:
         raise _error(spec, "sha256", f"mismatch: the config says {spec.sha256}, the file is {digest}")
-    estimator, pickled_with = _unpickle(spec, data)
+    estimator, pickled_with = deserialize(spec, data)
     final = final_estimator(estimator)
     info = ArtifactInfo(
         path=spec.artifact,
@@ -120,18 +121,30 @@ def _load_artifact(spec: VersionSpec, store: Path) -> tuple[Any, ArtifactInfo]:
     return estimator, info
 
 
-def _unpickle(spec: VersionSpec, data: bytes) -> tuple[Any, str]:
-    """The object and the scikit-learn version that pickled it (sklearn warns when it differs)."""
+def deserialize(spec: VersionSpec, data: bytes) -> tuple[Any, str]:
+    """The object in ``data`` (skops for a .skops artifact, else joblib) and the scikit-learn version
+    that saved it (sklearn warns when it differs from ours)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InconsistentVersionWarning)
-        try:
-            estimator = joblib.load(io.BytesIO(data))
-        except Exception as exc:  # a broken pickle can raise anything
-            raise _error(spec, "artifact", f"cannot be unpickled: {type(exc).__name__}: {exc}") from None
+        estimator = _read_object(spec, data)
     for warning in caught:
         if isinstance(warning.message, InconsistentVersionWarning):
             return estimator, warning.message.original_sklearn_version
     return estimator, sklearn.__version__
+
+
+def _read_object(spec: VersionSpec, data: bytes) -> Any:
+    if spec.artifact.endswith(SKOPS_SUFFIX):
+        try:
+            return load_skops(data, spec.trusted_types)
+        except UntrustedTypesError as exc:
+            raise _error(spec, "trusted_types", str(exc)) from None
+        except Exception as exc:  # a broken archive can raise anything
+            raise _error(spec, "artifact", f"cannot be read by skops: {type(exc).__name__}: {exc}") from None
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as exc:  # a broken pickle can raise anything
+        raise _error(spec, "artifact", f"cannot be unpickled: {type(exc).__name__}: {exc}") from None
 
 
 def _labels(estimator: Any) -> tuple[Any, ...] | None:

@@ -26,7 +26,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _TOP_KEYS = {"store", "models", "server"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
-_VERSION_KEYS = {"artifact", "sha256", "task", "description", "features"}
+_VERSION_KEYS = {"artifact", "sha256", "task", "description", "features", "trusted_types"}
+SKOPS_SUFFIX = ".skops"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class VersionSpec:
     sha256: str | None = None
     task: str | None = None
     description: str | None = None
+    # Types a .skops artifact may load beyond skops' own safe defaults (sklearn, numpy, builtins).
+    trusted_types: tuple[str, ...] = ()
 
     @property
     def feature_names(self) -> list[str]:
@@ -241,6 +244,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
     if description is not None and not isinstance(description, str):
         problems.append(f"{where}description: must be text")
     features = parse_features(where, data.get("features"), problems)
+    trusted_types = _parse_trusted_types(where, artifact, data.get("trusted_types"), problems)
     if len(problems) > before:
         return None
     return VersionSpec(
@@ -251,4 +255,16 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
         sha256=sha256.lower() if sha256 else None,
         task=task,
         description=description,
+        trusted_types=trusted_types,
     )
+
+
+def _parse_trusted_types(where: str, artifact: Any, data: Any, problems: list[str]) -> tuple[str, ...]:
+    if data is None:
+        return ()
+    if not (isinstance(data, list) and all(isinstance(t, str) and t for t in data)):
+        problems.append(f"{where}trusted_types: must be a list of type names such as 'module.Class'")
+        return ()
+    if isinstance(artifact, str) and not artifact.endswith(SKOPS_SUFFIX):
+        problems.append(f"{where}trusted_types: only a {SKOPS_SUFFIX} artifact has trusted types")
+    return tuple(data)

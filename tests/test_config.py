@@ -54,7 +54,8 @@ def _feature(model: str, index: int, key: str, value: Any) -> Callable[[dict[str
 BROKEN = [
     (
         _set(["flowers", "versions", "1", "artefact"], "x"),
-        "flowers/1: artefact: unknown key (allowed: artifact, description, features, sha256, task)",
+        "flowers/1: artefact: unknown key "
+        "(allowed: artifact, description, features, sha256, task, trusted_types)",
     ),
     (
         _set(["flowers", "colour"], "x"),
@@ -120,6 +121,14 @@ BROKEN = [
     (
         _set(["shoes", "versions", "1", "task"], "clustering"),
         "shoes/1: task: must be one of classification, regression",
+    ),
+    (
+        _set(["shoes", "versions", "1", "trusted_types"], ["ok.Type", 3]),
+        "shoes/1: trusted_types: must be a list of type names such as 'module.Class'",
+    ),
+    (
+        _set(["shoes", "versions", "1", "trusted_types"], ["sklearn.Thing"]),
+        "shoes/1: trusted_types: only a .skops artifact has trusted types",
     ),
     (
         _set(["flowers", "default_version"], "7"),

@@ -1,0 +1,156 @@
+"""Add a version to config.yaml's text with a round-trip YAML edit: comments, key order, quoting and
+layout of everything else stay as they were."""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from spec.features import FeatureSpec
+
+# (mapping, sequence, offset) indents tried in turn: the first that reproduces the file is kept.
+_LAYOUTS = list(itertools.product((2, 4), (4, 2, 6), (2, 0, 4)))
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    """What ``add`` writes for one version."""
+
+    artifact: str
+    sha256: str
+    features: tuple[FeatureSpec, ...]
+    task: str | None = None
+    trusted_types: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class EditedConfig:
+    """The new text, and whether the rest of the file could be kept byte for byte."""
+
+    text: str
+    layout_kept: bool
+
+
+def add_version(
+    text: str, model: str, version: str, entry: VersionEntry, model_description: str | None
+) -> EditedConfig:
+    """``text`` with ``entry`` added as ``models.<model>.versions.<version>``; a model not in the file
+    gets a new entry with ``model_description``. Raises ``ValueError`` if ``text`` has no models mapping."""
+    yaml, layout_kept = _yaml_for(text)
+    document = yaml.load(text)
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        raise ValueError("the file has no 'models' mapping to add to")
+    _insert(models, model, version, entry, model_description)
+    return EditedConfig(_dump(yaml, document), layout_kept)
+
+
+def addition_text(model: str, version: str, entry: VersionEntry, model_description: str | None) -> str:
+    """The YAML that ``add_version`` adds, as a fragment under ``models:`` (what --dry-run prints)."""
+    models = CommentedMap()
+    _insert(models, model, version, entry, model_description)
+    yaml = _yaml(*_LAYOUTS[0])
+    return _dump(yaml, CommentedMap(models=models))
+
+
+def feature_mapping(feature: FeatureSpec) -> CommentedMap:
+    """One feature as config.yaml writes it: only the keys that differ from their defaults."""
+    item = CommentedMap(name=feature.name, type=feature.type)
+    if feature.categories is not None:
+        item["categories"] = _flow(feature.categories)
+    if not feature.required:
+        item["required"] = False
+    for key in ("minimum", "maximum", "description"):
+        value = getattr(feature, key)
+        if value is not None:
+            item[key] = value
+    return item
+
+
+def _insert(
+    models: dict, model: str, version: str, entry: VersionEntry, model_description: str | None
+) -> None:
+    new_model = model not in models
+    if new_model:
+        models[model] = CommentedMap(description=model_description or "", versions=CommentedMap())
+    versions = models[model]["versions"]
+    previous = models if new_model else versions
+    versions[DoubleQuotedScalarString(version)] = _version_mapping(entry)
+    _keep_gaps(previous, models[model] if new_model else versions)
+
+
+def _keep_gaps(parent: Any, added_in: Any) -> None:
+    """Blank lines after a block belong to its last scalar: move them below the added block, and
+    separate a new block from the one before it the way the first blocks of ``parent`` are."""
+    keys = list(parent)
+    if len(keys) < 2 or not isinstance(parent, CommentedMap):
+        return
+    before = _trailing(parent[keys[-2]])
+    if before is None:
+        return
+    gap = _trailing(parent[keys[0]]) if len(keys) > 2 else None
+    added = _trailing(added_in)
+    if added is not None and before[0].ca.items.get(before[1]):
+        added[0].ca.items[added[1]] = before[0].ca.items.pop(before[1])
+    if gap is not None and gap[0].ca.items.get(gap[1]) and not before[0].ca.items.get(before[1]):
+        before[0].ca.items[before[1]] = copy.deepcopy(gap[0].ca.items[gap[1]])
+
+
+def _trailing(node: Any) -> tuple[CommentedMap, Any] | None:
+    """The mapping and key of the last scalar under ``node``, where trailing blank lines are kept."""
+    while isinstance(node, CommentedMap | CommentedSeq) and len(node):
+        key = list(node)[-1] if isinstance(node, CommentedMap) else len(node) - 1
+        if not isinstance(node[key], CommentedMap | CommentedSeq):
+            return (node, key) if isinstance(node, CommentedMap) else None
+        node = node[key]
+    return None
+
+
+def _version_mapping(entry: VersionEntry) -> CommentedMap:
+    item = CommentedMap(artifact=entry.artifact, sha256=entry.sha256)
+    if entry.task:
+        item["task"] = entry.task
+    if entry.description:
+        item["description"] = entry.description
+    if entry.trusted_types:
+        item["trusted_types"] = CommentedSeq(entry.trusted_types)
+    item["features"] = CommentedSeq(feature_mapping(f) for f in entry.features)
+    return item
+
+
+def _flow(values: Sequence[Any]) -> CommentedSeq:
+    seq = CommentedSeq(values)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _yaml_for(text: str) -> tuple[YAML, bool]:
+    """A round-trip YAML whose indentation reproduces ``text`` unchanged, if one of ours does."""
+    for layout in _LAYOUTS:
+        yaml = _yaml(*layout)
+        if _dump(yaml, yaml.load(text)) == text:
+            return yaml, True
+    return _yaml(*_LAYOUTS[0]), False
+
+
+def _yaml(mapping: int, sequence: int, offset: int) -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold long descriptions
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _dump(yaml: YAML, document: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()

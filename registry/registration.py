@@ -1,0 +1,189 @@
+"""Register a fitted estimator as a new version: plan the entry, then write it, check it, and undo
+everything if the new version does not load.
+
+Planning reads the artifact and the config but changes nothing; ``apply_addition`` is the only step
+that writes, and it leaves the config file and the store as they were when the version fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from registry.config_edit import EditedConfig, VersionEntry, add_version
+from registry.estimator_checks import infer_task
+from registry.loader import deserialize, load_registry, load_version, sha256_of
+from registry.registry import ModelVersion
+from registry.sample_columns import SampleError, read_sample
+from registry.signature import SignatureError, infer_features
+from registry.skops_artifact import untrusted_types
+from registry.store_write import StagedCopy, stage_copy
+from spec.config import SKOPS_SUFFIX, ModelSpec, RegistryConfig, VersionSpec, parse_config, read_config
+from spec.errors import ArtifactError, ConfigError
+
+USAGE = "usage"  # the request cannot be carried out as given (exit 2)
+UNUSABLE = "unusable"  # the artifact is no model that could be served (exit 1)
+
+
+class AdditionRefused(Exception):
+    """Nothing was changed; ``kind`` is USAGE or UNUSABLE and ``message`` says why."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind, self.message = kind, message
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A planned version: where it goes, what it says, and the config text before and after."""
+
+    config: RegistryConfig
+    source: Path
+    model: str
+    version: str
+    entry: VersionEntry
+    new_model: bool
+    model_description: str | None
+    original: bytes
+    edited: EditedConfig
+
+
+def plan_addition(
+    config_path: Path,
+    source: Path,
+    model: str,
+    version: str | None = None,
+    sample: Path | None = None,
+    description: str | None = None,
+    trust_types: bool = False,
+) -> Addition:
+    """Everything ``add`` will write, inferred from the artifact (and the sample); changes nothing."""
+    config = _read(config_path)
+    if not source.is_file():
+        raise AdditionRefused(USAGE, f"{source}: no such file")
+    existing = next((m for m in config.models if m.name == model), None)
+    version = version or next_version(existing)
+    if existing is not None and version in {v.version for v in existing.versions}:
+        raise AdditionRefused(
+            USAGE,
+            f"{model}/{version} already exists; versions are never overwritten (give another --version)",
+        )
+    relative = f"{model}/{version}/{source.name}"
+    if (config.store / relative).exists():
+        raise AdditionRefused(USAGE, f"{config.store / relative} already exists; add never overwrites it")
+    data = source.read_bytes()
+    trusted = _trusted_types(source, data, trust_types)
+    estimator = _estimator(source, model, version, data, trusted)
+    features = _features(estimator, sample)
+    entry = VersionEntry(relative, sha256_of(data), features, infer_task(estimator), trusted)
+    new_description = None if existing else (description or f"{model} (registered with model-registry add)")
+    original = config_path.read_bytes()
+    edited = _edit(config_path, original, model, version, entry, new_description)
+    return Addition(
+        config, source, model, version, entry, existing is None, new_description, original, edited
+    )
+
+
+def next_version(model: ModelSpec | None) -> str:
+    """One more than the highest integer version, "1" for a new model."""
+    numbers = [int(v.version) for v in model.versions if v.version.isdigit()] if model else []
+    return str(max(numbers, default=0) + 1)
+
+
+def check_in_place(addition: Addition) -> ModelVersion:
+    """The new version loaded from where the artifact is now, the way ``check`` would load it."""
+    spec = _new_spec(addition)
+    source = addition.source.resolve()
+    return load_version(
+        dataclasses.replace(spec, artifact=source.name), source.parent, addition.config.server
+    )
+
+
+def apply_addition(addition: Addition) -> ModelVersion:
+    """Copy the artifact, write the config, load it all; undo both when the new version fails."""
+    path = addition.config.path
+    staged = stage_copy(addition.source, addition.config.store, addition.entry.artifact)
+    try:
+        path.write_text(addition.edited.text, encoding="utf-8")
+        registry = load_registry(read_config(path))
+        loaded = registry.resolve(addition.model, addition.version)
+    except BaseException:
+        _undo(addition, staged)
+        raise
+    if not loaded.is_available:
+        _undo(addition, staged)
+    return loaded
+
+
+def _undo(addition: Addition, staged: StagedCopy) -> None:
+    addition.config.path.write_bytes(addition.original)
+    staged.undo()
+
+
+def _read(config_path: Path) -> RegistryConfig:
+    try:
+        return read_config(config_path)
+    except ConfigError as exc:
+        raise AdditionRefused(USAGE, exc.message) from None
+
+
+def _trusted_types(source: Path, data: bytes, trust_types: bool) -> tuple[str, ...]:
+    if source.suffix != SKOPS_SUFFIX:
+        return ()
+    try:
+        needed = untrusted_types(data)
+    except Exception as exc:  # a broken archive can raise anything
+        raise AdditionRefused(UNUSABLE, f"{source}: cannot be read by skops: {exc}") from None
+    if needed and not trust_types:
+        raise AdditionRefused(
+            USAGE,
+            f"{source} needs types that skops does not trust by default: {', '.join(needed)}. "
+            "Nothing was loaded or changed; if you trust this file, run add again with --trust-types "
+            "to load it and record them as trusted_types.",
+        )
+    return tuple(needed)
+
+
+def _estimator(source: Path, model: str, version: str, data: bytes, trusted: tuple[str, ...]) -> Any:
+    spec = VersionSpec(model, version, source.name, (), trusted_types=trusted)
+    try:
+        estimator, _ = deserialize(spec, data)
+    except ArtifactError as exc:
+        raise AdditionRefused(UNUSABLE, f"{source}: {exc.reason}") from None
+    if not callable(getattr(estimator, "predict", None)):
+        raise AdditionRefused(
+            UNUSABLE, f"{source}: holds a {type(estimator).__name__}, not an estimator (it has no predict)"
+        )
+    return estimator
+
+
+def _features(estimator: Any, sample: Path | None) -> Any:
+    try:
+        frame = read_sample(sample) if sample is not None else None
+        return infer_features(estimator, frame)
+    except (SampleError, SignatureError) as exc:
+        raise AdditionRefused(USAGE, f"cannot infer the features: {exc}") from None
+
+
+def _edit(
+    path: Path, original: bytes, model: str, version: str, entry: VersionEntry, description: str | None
+) -> EditedConfig:
+    """The edited text, validated exactly as the server will read it."""
+    try:
+        edited = add_version(original.decode("utf-8"), model, version, entry, description)
+        parse_config(yaml.safe_load(edited.text), path)
+    except ConfigError as exc:
+        raise AdditionRefused(USAGE, exc.message) from None
+    except ValueError as exc:
+        raise AdditionRefused(USAGE, f"{path}: {exc}") from None
+    return edited
+
+
+def _new_spec(addition: Addition) -> VersionSpec:
+    config = parse_config(yaml.safe_load(addition.edited.text), addition.config.path)
+    model = next(m for m in config.models if m.name == addition.model)
+    return next(v for v in model.versions if v.version == addition.version)

@@ -1,0 +1,34 @@
+"""Read ``.skops`` artifacts: skops rebuilds the object without running code from the file, and
+refuses every type that is neither one of its safe defaults nor trusted by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import skops.io
+
+
+class UntrustedTypesError(Exception):
+    """The file needs types nobody trusted; ``types`` lists them, sorted."""
+
+    def __init__(self, types: Iterable[str]) -> None:
+        self.types = sorted(types)
+        super().__init__(
+            f"untrusted types in the skops file: {', '.join(self.types)} "
+            "(list them under trusted_types to load it)"
+        )
+
+
+def untrusted_types(data: bytes) -> list[str]:
+    """Every type in the file that skops does not trust by default, sorted."""
+    return sorted(skops.io.get_untrusted_types(data=data))
+
+
+def load_skops(data: bytes, trusted: Iterable[str]) -> Any:
+    """The object in ``data``; raises ``UntrustedTypesError`` before loading if a type is not trusted."""
+    trusted = list(trusted)
+    missing = set(untrusted_types(data)) - set(trusted)
+    if missing:
+        raise UntrustedTypesError(missing)
+    return skops.io.loads(data, trusted=trusted)
