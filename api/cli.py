@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from batch.arguments import add_predict_parser
 from registry.loader import load_registry
 from registry.registry import ModelVersion, Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
@@ -21,6 +22,10 @@ EXIT_CONFIG_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "predict":
+        from batch.command import predict_command
+
+        return predict_command(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = default_config_path(args.config)
     started = time.perf_counter()
@@ -113,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--access-log", action="store_true", help="log every request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
+    add_predict_parser(commands, config_help)
     return parser
 
 
