@@ -8,18 +8,21 @@ Columns use pandas' nullable dtypes, so an integer column with an empty cell sta
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from batch.arguments import STDIO
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # What a reader may raise for a file it cannot read (missing, not the format its name says, ...).
+_CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
 READ_ERRORS = (OSError, ValueError, UnicodeDecodeError, pa.ArrowException)
 
 
@@ -77,25 +80,12 @@ class ChunkWriter(Protocol):
 def open_writer(path: str) -> ChunkWriter:
     """A writer for ``path`` in the format its extension names (``-``: CSV on stdout)."""
     kind = format_of(path)
+    if kind == "jsonl":
+        return JsonLinesChunkWriter(open(path, "w", encoding="utf-8"))
     if kind == "parquet":
-        return ParquetChunkWriter(path)
-    stream = sys.stdout if path == STDIO else open(path, "w", encoding="utf-8", newline="")
-    return CsvChunkWriter(stream) if kind == "csv" else JsonLinesChunkWriter(stream)
-
-
-class CsvChunkWriter:
-    """CSV with one header line, written before the first chunk."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
-        self.header = True
-
-    def write(self, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.stream, index=False, header=self.header, lineterminator="\n")
-        self.header = False
-
-    def close(self) -> None:
-        _close(self.stream)
+        return ArrowChunkWriter(path, pq.ParquetWriter)
+    sink = sys.stdout.buffer if path == STDIO else path
+    return ArrowChunkWriter(path, partial(pa_csv.CSVWriter, sink, write_options=_CSV_OPTIONS))
 
 
 class JsonLinesChunkWriter:
@@ -110,15 +100,19 @@ class JsonLinesChunkWriter:
             self.stream.write(text if text.endswith("\n") else text + "\n")
 
     def close(self) -> None:
-        _close(self.stream)
+        self.stream.close()
 
 
-class ParquetChunkWriter:
-    """One row group per chunk; every chunk is cast to the schema of the first non-empty one."""
+class ArrowChunkWriter:
+    """CSV or Parquet through Arrow's writers (CSV floats in their shortest round-trip form, several
+    times faster than pandas' ``to_csv``). Every chunk is cast to the schema of the first non-empty
+    one, since pandas infers each chunk's types on its own."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, open_sink: Callable[[pa.Schema], Any]) -> None:
         self.path = path
-        self.writer: pq.ParquetWriter | None = None
+        self.open_sink = open_sink
+        self.writer: Any = None
+        self.schema: pa.Schema | None = None
         self.empty: pa.Table | None = None
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -127,33 +121,26 @@ class ParquetChunkWriter:
             self.empty = self.empty or table
             return
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        elif table.schema != self.writer.schema:
+            self.writer, self.schema = self.open_sink(table.schema), table.schema
+        elif table.schema != self.schema:
             table = self._conform(table)
         self.writer.write_table(table)
 
     def _conform(self, table: pa.Table) -> pa.Table:
         try:
-            return table.cast(self.writer.schema)
+            return table.cast(self.schema)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise BatchUsageError(
                 f"{self.path}: a column changes type between chunks ({exc}); "
-                "write CSV or JSON Lines, or give a larger --chunk-rows"
+                "write JSON Lines, or give a larger --chunk-rows"
             ) from exc
 
     def close(self) -> None:
         if self.writer is None and self.empty is not None:
-            self.writer = pq.ParquetWriter(self.path, self.empty.schema)
+            self.writer = self.open_sink(self.empty.schema)
             self.writer.write_table(self.empty)
         if self.writer is not None:
             self.writer.close()
-
-
-def _close(stream: IO[str]) -> None:
-    if stream is sys.stdout:
-        stream.flush()
-    else:
-        stream.close()
 
 
 def _nullable_dtype(arrow_type: pa.DataType) -> object | None:
