@@ -83,7 +83,7 @@ def open_writer(path: str) -> ChunkWriter:
     if kind == "jsonl":
         return JsonLinesChunkWriter(open(path, "w", encoding="utf-8"))
     if kind == "parquet":
-        return ArrowChunkWriter(path, pq.ParquetWriter)
+        return ArrowChunkWriter(path, partial(pq.ParquetWriter, path))
     sink = sys.stdout.buffer if path == STDIO else path
     return ArrowChunkWriter(path, partial(pa_csv.CSVWriter, sink, write_options=_CSV_OPTIONS))
 
