@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from batch.arguments import add_predict_parser
 from registry.loader import load_registry
 from registry.registry import ModelVersion, Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
@@ -26,6 +27,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from api.add_command import run_add  # it imports this module, so it is imported late
 
         return run_add(args)
+    if args.command == "predict":
+        from batch.command import predict_command
+
+        return predict_command(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = default_config_path(args.config)
     started = time.perf_counter()
@@ -123,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     from api.add_command import add_parser  # it imports this module, so it is imported late
 
     add_parser(commands, config_help)
+    add_predict_parser(commands, config_help)
     return parser
 
 

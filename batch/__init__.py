@@ -1,0 +1,1 @@
+"""Batch scoring of CSV, Parquet and JSON Lines files: ``model-registry predict``."""

@@ -1,0 +1,100 @@
+"""Score one chunk of a file: the same validation, messages and predictor as the API.
+
+A chunk's feature columns become a columnar request (``Envelope(columns=..., batched=True)``),
+which ``RequestValidator.partition`` splits into the rows the model receives and the messages of
+the others. Input columns that are not features (an id, say) are kept in the output and never
+validated, as MLflow's schema enforcement ignores extra columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from batch.formats import BatchUsageError
+from batch.values import feature_values, reads_as_text
+from registry.inference import Outputs
+from registry.registry import ModelVersion
+from schemas.envelope import Envelope
+from schemas.messages import describe_row
+from schemas.validation import RequestValidator
+
+LABEL = "label"
+VALUE = "value"
+PROBABILITY_PREFIX = "probability_"
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """The chunk's valid rows with their predictions, and ``(row number, message)`` for the others."""
+
+    frame: pd.DataFrame
+    errors: list[tuple[int, str]]
+
+
+class ChunkScorer:
+    """Validates and predicts chunks of one file for one model version."""
+
+    def __init__(self, version: ModelVersion, max_json_depth: int, from_text: bool) -> None:
+        self.version = version
+        self.features = version.spec.features
+        self.validator = RequestValidator(version.spec, max_json_depth)
+        self.from_text = from_text
+        self.output_columns = prediction_columns(version)
+
+    @property
+    def text_columns(self) -> list[str]:
+        """The features a CSV reader should keep as text."""
+        return [f.name for f in self.features if reads_as_text(f)]
+
+    def check_columns(self, columns: pd.Index) -> None:
+        """Refuse a file without a required feature, or with a column the output would overwrite."""
+        missing = [f.name for f in self.features if f.required and f.name not in columns]
+        if missing:
+            raise BatchUsageError(f"the input has no column for the required features: {', '.join(missing)}")
+        clashing = [name for name in self.output_columns if name in columns]
+        if clashing:
+            raise BatchUsageError(
+                f"the input already has the output columns {', '.join(clashing)}: rename them"
+            )
+
+    def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
+        """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
+        n_rows = len(chunk)
+        columns = {
+            f.name: feature_values(chunk[f.name], f, self.from_text) if f.name in chunk else [None] * n_rows
+            for f in self.features
+        }
+        partition = self.validator.partition(Envelope(columns=columns, batched=True))
+        errors = [
+            (first_row + index, describe_row(messages, self.validator.features))
+            for index, messages in sorted(partition.problems.items())
+        ]
+        kept = chunk.iloc[partition.rows] if partition.problems else chunk
+        outputs = None if partition.columns is None else self.version.predictor.predict(partition.columns)
+        predictions = self.prediction_frame(outputs)
+        frame = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
+        return ScoredChunk(frame, errors)
+
+    def prediction_frame(self, outputs: Outputs | None) -> pd.DataFrame:
+        """``label`` and ``probability_<label>`` columns (a classifier) or ``value`` (a regressor)."""
+        if outputs is None:
+            return pd.DataFrame({name: np.empty(0, dtype=object) for name in self.output_columns})
+        if outputs.values is not None:
+            return pd.DataFrame({VALUE: outputs.values})
+        columns = {LABEL: outputs.labels}
+        if outputs.probabilities is not None:
+            for j, name in enumerate(self.output_columns[1:]):
+                columns[name] = outputs.probabilities[:, j]
+        return pd.DataFrame(columns)
+
+
+def prediction_columns(version: ModelVersion) -> list[str]:
+    """The names of the columns a version's predictions add to the input's."""
+    if version.task != "classification":
+        return [VALUE]
+    if version.predictor.has_proba and version.labels is not None:
+        return [LABEL, *(f"{PROBABILITY_PREFIX}{label}" for label in version.labels)]
+    return [LABEL]
