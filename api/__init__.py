@@ -13,12 +13,14 @@ from pathlib import Path
 from flask import Flask
 from flask_smorest import Api
 
-from api import docs, errors, health, home, models, state
+from api import docs, errors, health, home, metrics, models, state
 from api.dispatch import Dispatcher
 from api.errors import ErrorRenderer
 from api.jsonio import OrjsonProvider
+from api.metrics import MetricsHook
 from api.pipeline import PredictPipeline, PredictRoute, VersionConverter
 from api.protocols import ModelsProtocol
+from api.request_log import RequestIdHook
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry
@@ -44,7 +46,8 @@ def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | Non
 
 def reload_app(app: Flask) -> Flask:
     """A new app on the next registry (``registry.reload``): what serves is never dropped."""
-    return create_app_for(reload_registry(state.registry_of(app)), app.config.get("REGISTRY_TOKEN"))
+    registry = reload_registry(state.registry_of(app))
+    return create_app_for(registry, app.config["REGISTRY_TOKEN"], app.config["ACCESS_LOG"])
 
 
 def render_error_for(path: str) -> ErrorRenderer:
@@ -52,12 +55,13 @@ def render_error_for(path: str) -> ErrorRenderer:
     return ModelsProtocol.render_error
 
 
-def create_app_for(registry: Registry, token: str | None = None) -> Flask:
-    """An app serving an already-loaded ``registry``."""
+def create_app_for(registry: Registry, token: str | None = None, access_log: bool = True) -> Flask:
+    """An app serving an already-loaded ``registry``; ``access_log``: log a line per request."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
     app.config.update(
         REGISTRY_TOKEN=token,
+        ACCESS_LOG=access_log,
         API_TITLE="Model registry",
         API_VERSION=API_VERSION,
         OPENAPI_VERSION="3.0.3",
@@ -78,7 +82,11 @@ def create_app_for(registry: Registry, token: str | None = None) -> Flask:
     pipeline = PredictPipeline(registry, PREDICT_ROUTES)
     docs.init_app(app)
     app.register_blueprint(home.bp)
+    app.register_blueprint(metrics.bp)
     docs.document_predict(api, registry, pipeline)
     errors.init_app(app, render_error_for)
-    app.wsgi_app = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
+    dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
+    app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)
+    if metrics.multiprocess_dir() is None:  # under gunicorn each worker records what it serves
+        metrics.record_versions(registry)
     return app

@@ -10,12 +10,14 @@ import sys
 import time
 from collections.abc import Sequence
 
+from api.logs import FORMATS
 from batch.arguments import add_predict_parser
 from registry.loader import load_registry
 from registry.registry import ModelVersion, Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
 from spec.errors import ConfigError
 
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EXIT_FAILED_VERSION = 1
 EXIT_CONFIG_ERROR = 2
 
@@ -31,7 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from batch.command import predict_command
 
         return predict_command(args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        from api.logs import configure_logging
+
+        configure_logging(args.log_format, args.log_level)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = default_config_path(args.config)
     started = time.perf_counter()
     try:
@@ -74,22 +81,34 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     """Serve with gunicorn until stopped; SIGHUP (or a change, with --watch) reloads the config."""
     from api import create_app_for, reload_app
     from api.auth import read_token
-    from api.server import RegistryServer, gunicorn_options, watch_file
+    from api.metrics import enable_multiprocess
+    from api.server import RegistryServer, gunicorn_options
 
-    log = logging.getLogger("model-registry")
+    log = logging.getLogger("model_registry")
     try:
         token = read_token(args.token_file)
     except (OSError, ValueError) as exc:
         print(f"--token-file: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     for version in registry.all_versions():
-        log.info("%s", describe_line(version))
+        fields = {
+            "event": "load",
+            "model": version.model,
+            "version": version.version,
+            "status": version.status,
+        }
+        log.log(
+            logging.INFO if version.is_available else logging.WARNING,
+            "%s",
+            describe_line(version),
+            extra=fields,
+        )
     log.info("loaded %s in %.2f s%s", registry.config.path, elapsed, " (token required)" if token else "")
+    enable_multiprocess()
     timeout = args.timeout or registry.config.server.timeout
-    options = gunicorn_options(args.host, args.port, args.workers, timeout, args.access_log)
-    if args.watch:
-        options["when_ready"] = watch_file(registry.config.path)
-    RegistryServer(create_app_for(registry, token), options, reload_app).run()
+    options = gunicorn_options(args.host, args.port, args.workers, timeout, args.log_format, args.log_level)
+    app = create_app_for(registry, token, access_log=not args.no_access_log)
+    RegistryServer(app, options, reload_app, watch=registry.config.path if args.watch else None).run()
     return 0
 
 
@@ -122,7 +141,20 @@ def _parser() -> argparse.ArgumentParser:
         help="require 'Authorization: Bearer <token>' on /models with the token in this file "
         "(default: $MODEL_REGISTRY_TOKEN; no auth when neither is set)",
     )
-    serve_cmd.add_argument("--access-log", action="store_true", help="log every request")
+    serve_cmd.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="text, or json: one object per line (default: text)",
+    )
+    serve_cmd.add_argument(
+        "--log-level",
+        default="INFO",
+        type=str.upper,
+        choices=LEVELS,
+        help="lowest level logged (default: INFO)",
+    )
+    serve_cmd.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
     from api.add_command import add_parser  # it imports this module, so it is imported late

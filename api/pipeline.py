@@ -9,7 +9,7 @@ Authorisation happens once, in front of it and of the Flask app (api.dispatch).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -50,7 +50,8 @@ class Served:
 
     model: str | None = None
     version: str | None = None
-    rows: int = 0
+    rows: int = 0  # rows predicted
+    rejected: dict[str, int] = field(default_factory=dict)  # feature -> values refused
 
 
 class PredictPipeline:
@@ -95,6 +96,7 @@ class PredictPipeline:
             body = self._predict(environ, protocol, found, served)
             status, headers = "200 OK", []
         except Exception as error:  # every failure leaves through the one renderer
+            served.rejected = getattr(error, "rejected", {})
             code, message, errors, headers = describe_error(error)
             body = protocol.render_error(code, message, errors)
             status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"

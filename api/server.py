@@ -14,11 +14,16 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from api.logs import logging_config
+from api.metrics import archive_dead_worker, record_reload, record_versions
+from api.state import registry_of
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +31,21 @@ log = logging.getLogger(__name__)
 class RegistryServer(BaseApplication):
     """gunicorn running an app created (models loaded) before the workers fork."""
 
-    def __init__(self, app: Flask, options: dict[str, Any], rebuild: Callable[[Flask], Flask]) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        options: dict[str, Any],
+        rebuild: Callable[[Flask], Flask],
+        watch: Path | None = None,
+    ) -> None:
         self.application = app
-        self.options = options
+        self.options = {
+            **options,
+            "when_ready": partial(_when_ready, watch=watch),
+            "post_worker_init": _post_worker_init,
+            "child_exit": _child_exit,
+            "on_exit": _on_exit,
+        }
         self.rebuild = rebuild
         freeze_loaded_objects()
         super().__init__()
@@ -50,9 +67,30 @@ class RegistryServer(BaseApplication):
         try:
             super().reload()
             self.application = self.callable = self.rebuild(self.application)
+            failed = registry_of(self.application).reload_error is not None
         except Exception:
-            log.exception("reload failed, keeping the serving set")
+            log.exception("reload failed, keeping the serving set", extra={"event": "reload"})
+            failed = True
+        record_reload(failed)
         freeze_loaded_objects()
+
+
+def _when_ready(arbiter: Any, watch: Path | None) -> None:
+    log.info("serving on %s", ", ".join(str(a) for a in arbiter.LISTENERS), extra={"event": "start"})
+    if watch is not None:
+        watch_file(watch)(arbiter)
+
+
+def _post_worker_init(worker: Any) -> None:
+    record_versions(registry_of(worker.wsgi))
+
+
+def _child_exit(arbiter: Any, worker: Any) -> None:
+    archive_dead_worker(worker.pid)
+
+
+def _on_exit(arbiter: Any) -> None:
+    log.info("stopped", extra={"event": "stop"})
 
 
 def freeze_loaded_objects() -> None:
@@ -71,8 +109,11 @@ def freeze_loaded_objects() -> None:
 KEEPALIVE_S = 5  # how long an idle connection is kept, and how long a request's headers may take
 
 
-def gunicorn_options(host: str, port: int, workers: int, timeout: int, access_log: bool) -> dict[str, Any]:
-    """gunicorn settings: the app preloaded in the master, event-loop workers (api.worker)."""
+def gunicorn_options(
+    host: str, port: int, workers: int, timeout: int, log_format: str = "text", log_level: str = "INFO"
+) -> dict[str, Any]:
+    """gunicorn settings: the app preloaded in the master, event-loop workers (api.worker), and
+    gunicorn's own log lines in our format (the request lines come from api.request_log)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -82,8 +123,10 @@ def gunicorn_options(host: str, port: int, workers: int, timeout: int, access_lo
         "preload_app": True,
         "timeout": timeout,
         "graceful_timeout": timeout,
-        "accesslog": "-" if access_log else None,
+        "accesslog": None,
         "errorlog": "-",
+        "loglevel": log_level.lower(),
+        "logconfig_dict": logging_config(log_format, log_level),
         "proc_name": "model-registry",
         # gunicorn 25.1+ opens a control socket at one fixed path per user, which a second
         # server on the machine would fight over; nothing here uses it.
@@ -107,7 +150,7 @@ def watch_file(path: Path, interval: float = 1.0) -> Callable[[Any], None]:
             time.sleep(interval)
             now = stamp()
             if now != last and now is not None:
-                log.info("%s changed: reloading", path)
+                log.info("%s changed: reloading", path, extra={"event": "reload"})
                 os.kill(master_pid, signal.SIGHUP)
             last = now
 

@@ -51,7 +51,14 @@ def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFA
     except Exception as exc:  # anything else is a fault of this version alone, not of the server
         version = ModelVersion(spec, reason=f"artifact: cannot be loaded: {type(exc).__name__}: {exc}")
     if version.reason:
-        log.warning("%s/%s failed to load: %s", spec.model, spec.version, version.reason)
+        fields = {"model": spec.model, "version": spec.version, "status": "failed", "reason": version.reason}
+        log.warning(
+            "%s/%s failed to load: %s",
+            spec.model,
+            spec.version,
+            version.reason,
+            extra={"event": "load", **fields},
+        )
     return version
 
 

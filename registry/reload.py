@@ -33,12 +33,16 @@ def reload_registry(current: Registry, path: str | os.PathLike[str] | None = Non
         return _keep(current, f"{path}: {type(exc).__name__}: {exc}")
     outcome = summary(current, next_registry)
     level = logging.WARNING if _any_failed(next_registry) else logging.INFO
-    log.log(level, "reloaded %s: %s", path, outcome)
+    log.log(level, "reloaded %s: %s", path, outcome, extra={"event": "reload", "status": "ok"})
     return next_registry
 
 
 def _keep(current: Registry, error: str) -> Registry:
-    log.error("reload failed, keeping the serving set: %s", error)
+    log.error(
+        "reload failed, keeping the serving set: %s",
+        error,
+        extra={"event": "reload", "status": "failed", "reason": error},
+    )
     return dataclasses.replace(current, reload_error=error)
 
 

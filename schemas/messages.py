@@ -42,22 +42,28 @@ def unknown_messages(unknown: Sequence[str]) -> Messages:
 
 
 def invalid_input_error(
-    problems: Mapping[int, Messages], bad_rows: int, batched: bool, features: Sequence[str]
+    problems: Mapping[int, Messages],
+    bad_rows: int,
+    batched: bool,
+    features: Sequence[str],
+    rejected: Mapping[str, int] | None = None,
 ) -> InvalidInputError:
     """The 400 for per-row problems: ``errors`` keyed by feature, or (a batch) by row, then feature.
 
-    ``problems`` holds the described rows (the first ones with problems); ``bad_rows`` counts them all.
+    ``problems`` holds the described rows (the first ones with problems); ``bad_rows`` counts them all;
+    ``rejected`` counts, for each feature, the values it refused in the whole request.
     """
     if not batched:
         (messages,) = problems.values()
-        return InvalidInputError(describe_row(messages, features), ordered(messages, features))
+        return InvalidInputError(describe_row(messages, features), ordered(messages, features), rejected)
     rows = sorted(problems)
     lines = [f"Row {i}: {describe_row(problems[i], features)}" for i in rows[:ROWS_IN_MESSAGE]]
     if bad_rows > ROWS_IN_MESSAGE:
         left = bad_rows - len(rows)
         cut = f"; errors describes the first {len(rows)} and leaves out {left}" if left else ""
         lines.append(f"And {bad_rows - ROWS_IN_MESSAGE} more rows with problems (see errors){cut}.")
-    return InvalidInputError(" ".join(lines), {str(i): ordered(problems[i], features) for i in rows})
+    errors = {str(i): ordered(problems[i], features) for i in rows}
+    return InvalidInputError(" ".join(lines), errors, rejected)
 
 
 def describe_row(messages: Mapping[str, list[str]], features: Sequence[str]) -> str:

@@ -62,9 +62,9 @@ class RequestValidator:
 
     def validate(self, envelope: Envelope) -> Columns:
         """The model's input columns in feature order; raises ``InvalidInputError`` naming the problems."""
-        columns, bad = self.check(envelope)
+        columns, bad, rejected = self._check(envelope)
         if bad is not None:
-            raise self.error(envelope, np.flatnonzero(bad).tolist())
+            raise self.error(envelope, np.flatnonzero(bad).tolist(), rejected)
         return columns
 
     def validate_reference(self, envelope: Envelope) -> Columns:
@@ -98,22 +98,31 @@ class RequestValidator:
 
     def check(self, envelope: Envelope) -> tuple[Columns, np.ndarray | None]:
         """``(columns, None)`` when every row is valid, else ``({}, mask of the bad rows)``."""
+        columns, bad, _ = self._check(envelope)
+        return columns, bad
+
+    def _check(self, envelope: Envelope) -> tuple[Columns, np.ndarray | None, dict[str, int]]:
+        """``check``, and how many values of each feature were refused (missing required ones too)."""
         values, bad = self._feature_values(envelope)
         columns: Columns = {}
+        rejected: dict[str, int] = {}
         for check in self.checks:
             array, bad_rows = check.check(values[check.name])
             if bad_rows is None:
                 columns[check.name] = array
             else:
+                rejected[check.name] = int(bad_rows.sum())
                 bad = bad_rows if bad is None else bad | bad_rows
         if bad is not None and bad.any():
-            return {}, bad
-        return columns, None
+            return {}, bad, rejected
+        return columns, None, rejected
 
-    def error(self, envelope: Envelope, bad_rows: Sequence[int]) -> InvalidInputError:
+    def error(
+        self, envelope: Envelope, bad_rows: Sequence[int], rejected: dict[str, int] | None = None
+    ) -> InvalidInputError:
         """The bounded 400 for ``bad_rows``: only the first ones are described."""
         problems = self.describe(envelope, bad_rows[:MAX_ROWS_DESCRIBED])
-        return invalid_input_error(problems, len(bad_rows), envelope.batched, self.features)
+        return invalid_input_error(problems, len(bad_rows), envelope.batched, self.features, rejected)
 
     def describe(self, envelope: Envelope, rows: Sequence[int]) -> dict[int, Messages]:
         """Each row's problems in marshmallow's words, unknown names counted and capped."""

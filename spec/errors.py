@@ -74,8 +74,11 @@ class VersionUnavailableError(RegistryError):
 class InvalidInputError(RegistryError):
     """Raised when a request body is not acceptable; ``errors`` maps (row and) feature to messages."""
 
-    def __init__(self, message: str, errors: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: Mapping[str, Any] | None = None, rejected: Mapping[str, int] | None = None
+    ) -> None:
         self.errors = dict(errors) if errors else {}
+        self.rejected = dict(rejected) if rejected else {}  # feature -> how many of its values failed
         super().__init__(message)
 
 

@@ -1,0 +1,182 @@
+"""Prometheus metrics: the instruments, the hook that counts every predict and infer answer, and
+``GET /metrics``.
+
+Under gunicorn the counts live in prometheus-client's multiprocess mode: each process writes its
+own files in a directory private to one server, created empty when it starts and removed when it
+stops, and a scrape sums every file there. A worker that dies (replaced after a crash or a
+timeout, or retired by a reload) would leave its files behind for good, one set per worker ever
+started: the master folds them into one archive file per kind as each worker exits
+(``archive_dead_worker``), so what it counted is kept and the directory stays the size of the
+live workers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+from prometheus_client.mmap_dict import MmapedDict
+
+from api.pipeline import SERVED_KEY, Served, StartResponse
+from registry.registry import AVAILABLE, FAILED, Registry
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+bp = Blueprint("metrics", __name__)
+
+
+class Instruments:
+    """The metrics of DESIGN section 5, created once per process (after the mode is chosen)."""
+
+    def __init__(self) -> None:
+        self.requests = Counter(
+            "model_registry_requests_total",
+            "Predict and infer requests by the version that served and status code",
+            ["model", "version", "code"],
+        )
+        self.duration = Histogram(
+            "model_registry_request_duration_seconds",
+            "Time in the server per predict or infer request",
+            ["model", "version"],
+            buckets=LATENCY_BUCKETS,
+        )
+        self.rows = Counter("model_registry_rows_total", "Rows predicted", ["model", "version"])
+        self.invalid_values = Counter(
+            "model_registry_invalid_values_total",
+            "Values rejected by validation, by feature",
+            ["model", "version", "feature"],
+        )
+        self.version_status = Gauge(
+            "model_registry_version_status",
+            "1 for each version's current status (available or failed)",
+            ["model", "version", "status"],
+            multiprocess_mode="livemax",
+        )
+        self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
+
+
+@cache
+def instruments() -> Instruments:
+    """This process's instruments (created on first use, so ``enable_multiprocess`` can come first)."""
+    return Instruments()
+
+
+def enable_multiprocess() -> str:
+    """Give this server a private, empty metrics directory and switch prometheus-client to it.
+
+    Call in the master before any instrument exists. The directory is removed when the master
+    exits (workers, which inherit the exit hook, leave it alone).
+    """
+    path = tempfile.mkdtemp(prefix="model-registry-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    values.ValueClass = values.get_value_class()
+    master = os.getpid()
+    atexit.register(lambda: os.getpid() == master and shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def archive_dead_worker(pid: int) -> None:
+    """Fold a dead worker's counters and histograms into the archive files, then delete its files."""
+    path = multiprocess_dir()
+    if path is None:
+        return
+    multiprocess.mark_process_dead(pid, path)
+    for kind in ("counter", "histogram"):
+        dead = os.path.join(path, f"{kind}_{pid}.db")
+        if not os.path.exists(dead):
+            continue
+        archive = MmapedDict(os.path.join(path, f"{kind}_archive.db"))
+        try:
+            for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(dead):
+                archive.write_value(key, archive.read_value(key)[0] + value, timestamp)
+        finally:
+            archive.close()
+        os.remove(dead)
+
+
+def record_versions(registry: Registry) -> None:
+    """Set the status gauge of every version this process serves."""
+    gauge = instruments().version_status
+    for version in registry.all_versions():
+        for status in (AVAILABLE, FAILED):
+            gauge.labels(version.model, version.version, status).set(int(version.status == status))
+
+
+def record_reload(failed: bool) -> None:
+    instruments().reloads.labels("failed" if failed else "ok").inc()
+
+
+class MetricsHook:
+    """WSGI middleware: counts every predict and infer answer (the pipeline marks them ``Served``)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        statuses: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, *exc_info)
+
+        body = self.app(environ, capture)
+        served = environ.get(SERVED_KEY)
+        if served is not None and statuses:
+            self.record(served, statuses[-1][:3], time.perf_counter() - started)
+        return body
+
+    @staticmethod
+    def record(served: Served, code: str, seconds: float) -> None:
+        tools = instruments()
+        model, version = served.model or "", served.version or ""
+        tools.requests.labels(model, version, code).inc()
+        if not served.model:
+            return
+        tools.duration.labels(model, version).observe(seconds)
+        if served.rows:
+            tools.rows.labels(model, version).inc(served.rows)
+        for feature, count in served.rejected.items():
+            tools.invalid_values.labels(model, version, feature).inc(count)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus text format: every worker's counts summed under gunicorn."""
+    instruments()
+    path = multiprocess_dir()
+    if path is None:
+        return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def leftover_files() -> list[str]:
+    """The metric files in this server's directory (for tests and operators)."""
+    path = multiprocess_dir()
+    return sorted(glob.glob(os.path.join(path, "*.db"))) if path else []
