@@ -4,7 +4,8 @@ A V2 request is already columnar, one tensor per feature, so each tensor's ``dat
 column as it is: no rows are built. Only the tensor's framing (name, shape, datatype, length) is
 checked here; the values are left to ``RequestValidator``, which words the same messages as for
 ``/models``. The one conversion: a category declared with integer codes also accepts the codes as
-``BYTES`` strings (``"1"``), as Triton's client sends them, by exact match with a declared code.
+``BYTES`` strings (``"1"``), as Triton's client sends them, or as integral floats, by exact match
+with a declared code.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
-    codes = {f.name: {str(c): c for c in f.categories} for f in spec.features if _integer_coded(f)}
+    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
     columns: dict[str, list[Any]] = {}
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
@@ -71,9 +72,15 @@ def _integer_coded(feature: FeatureSpec) -> bool:
     return feature.type == "category" and isinstance(feature.categories[0], int)
 
 
-def _as_codes(values: list[Any], codes: dict[str, int]) -> list[Any]:
-    """Strings that spell a declared code exactly become that code; anything else is left as sent."""
-    return [codes.get(v, v) if type(v) is str else v for v in values]
+def _spellings(codes: tuple[Any, ...]) -> dict[Any, int]:
+    """Each integer code by its spellings: ``"1"`` and ``1.0`` (the latter also finds ``1``)."""
+    return {**{str(c): c for c in codes}, **{float(c): c for c in codes}}
+
+
+def _as_codes(values: list[Any], codes: dict[Any, int]) -> list[Any]:
+    """A string or float that spells a declared code exactly becomes that code (JSON encoders may
+    write an INT64 tensor's 1 as 1.0); anything else is left as sent, for the validator to word."""
+    return [codes.get(v, v) if type(v) in (str, float) else v for v in values]
 
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, list[Any]]:
