@@ -12,8 +12,11 @@ from typing import Any
 import orjson
 import pytest
 from flask.testing import FlaskClient
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
 from api import create_app
+from tests.conftest import FLOWER_FEATURES, dump_model
 
 IRIS = {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}
 DIABETES = {"age": 50, "sex": 1, "bmi": 30.0, "bp": 90.0}
@@ -217,18 +220,43 @@ def test_model_ready_codes(make_store: Callable[..., Path]) -> None:
     assert unavailable.status_code == 503 and list(unavailable.get_json()) == ["error"]
 
 
-def test_integer_labels_are_int64(make_store: Callable[..., Path], trained: dict[str, Any]) -> None:
+def test_a_regressor_answers_value(make_store: Callable[..., Path]) -> None:
     client = create_app(make_store()).test_client()
-    columns = {"area": [60.0], "rooms": [2], "garden": [True]}
-    status, answer = infer(client, "/v2/models/prices/infer", tensors(columns))
-    assert status == 200 and answer["outputs"][0]["datatype"] == "FP64"
-    assert answer["outputs"][0]["data"] == pytest.approx(
-        [
-            client.post("/models/prices/predict", json={"area": 60.0, "rooms": 2, "garden": True}).get_json()[
-                "predictions"
-            ][0]["value"]
-        ]
-    )
+    row = {"area": 60.0, "rooms": 2, "garden": True}
+    status, answer = infer(client, "/v2/models/prices/infer", tensors({k: [v] for k, v in row.items()}))
+    expected = client.post("/models/prices/predict", json=row).get_json()["predictions"][0]["value"]
+    assert status == 200
+    assert answer["outputs"] == [{"name": "value", "datatype": "FP64", "shape": [1], "data": [expected]}]
+
+
+def test_integer_labels_are_int64(tmp_path: Path, make_store: Callable[..., Path]) -> None:
+    data = load_iris(as_frame=True)
+    frame = data.data.set_axis([f["name"] for f in FLOWER_FEATURES], axis=1)
+    model = LogisticRegression(max_iter=500).fit(frame, data.target)  # classes 0, 1, 2
+    sha = dump_model(tmp_path / "model_store", "coded/1/model.joblib", model)
+    version = {"artifact": "coded/1/model.joblib", "sha256": sha, "features": FLOWER_FEATURES}
+
+    def add_coded(models: dict[str, Any]) -> None:
+        models["coded"] = {"versions": {"1": version}}
+
+    client = create_app(make_store(add_coded)).test_client()
+    columns = {f["name"]: [1.0, 6.0] for f in FLOWER_FEATURES}
+    status, answer = infer(client, "/v2/models/coded/infer", tensors(columns))
+    assert status == 200 and answer["outputs"][0]["datatype"] == "INT64"
+    assert answer["outputs"][0]["data"] == [0, 2]
+    meta = client.get("/v2/models/coded").get_json()
+    assert meta["outputs"][0] == {"name": "label", "datatype": "INT64", "shape": [-1]}
+
+
+def test_the_v2_paths_are_documented(example_client: FlaskClient) -> None:
+    document = example_client.get("/openapi.json").get_json()
+    assert "/v2/models/{name}/versions/{version}/infer" in document["paths"]
+    body = document["paths"]["/v2/models/iris/versions/1/infer"]["post"]["requestBody"]
+    schema = document["components"]["schemas"][
+        body["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    ]
+    names = [t["properties"]["name"]["enum"] for t in schema["properties"]["inputs"]["items"]["anyOf"]]
+    assert names == [["sepal_length_cm"], ["sepal_width_cm"], ["petal_length_cm"], ["petal_width_cm"]]
 
 
 def test_token_guards_v2_models(tiny_store: Path) -> None:
