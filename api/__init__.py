@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask_smorest import Api
 
-from api import docs, errors, health, home, metrics, models, state
+from api import docs, docs_v2, errors, health, home, metrics, models, state, v2_metadata
 from api.dispatch import Dispatcher
 from api.errors import ErrorRenderer
 from api.jsonio import OrjsonProvider
@@ -21,6 +21,7 @@ from api.metrics import MetricsHook
 from api.pipeline import PredictPipeline, PredictRoute, VersionConverter
 from api.protocols import ModelsProtocol
 from api.request_log import RequestIdHook
+from api.v2 import V2Protocol
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry
@@ -30,7 +31,10 @@ API_VERSION = "1.0"
 PREDICT_ROUTES = (
     PredictRoute("/models/<name>/<version:version>/predict", ModelsProtocol()),
     PredictRoute("/models/<name>/predict", ModelsProtocol()),
+    PredictRoute("/v2/models/<name>/versions/<version:version>/infer", V2Protocol()),
+    PredictRoute("/v2/models/<name>/infer", V2Protocol()),
 )
+V2_PREFIX = "/v2"
 
 
 def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
@@ -51,7 +55,9 @@ def reload_app(app: Flask) -> Flask:
 
 
 def render_error_for(path: str) -> ErrorRenderer:
-    """The error renderer of the protocol a path belongs to."""
+    """The error renderer of the protocol a path belongs to: ``{"error"}`` under /v2."""
+    if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
+        return V2Protocol.render_error
     return ModelsProtocol.render_error
 
 
@@ -79,11 +85,13 @@ def create_app_for(registry: Registry, token: str | None = None, access_log: boo
     api.register_converter(VersionConverter, lambda converter: {"type": "string"})
     for blueprint in (models.blp, health.blp):
         api.register_blueprint(blueprint)
+    app.register_blueprint(v2_metadata.blp)
     pipeline = PredictPipeline(registry, PREDICT_ROUTES)
     docs.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(metrics.bp)
     docs.document_predict(api, registry, pipeline)
+    docs_v2.document_v2(api, registry, pipeline)
     errors.init_app(app, render_error_for)
     dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
     app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)

@@ -12,6 +12,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from api.pipeline import PredictPipeline, VersionConverter
+from api.protocols import ModelsProtocol
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
 from schemas.responses import PredictionResponseSchema
@@ -57,18 +58,27 @@ def document_predict(api: Api, registry: Registry, pipeline: PredictPipeline) ->
         api.spec.components.schema(row, schema=pipeline.validators[version.model, version.version].schema)
         api.spec.components.schema(f"{row}Instances", _instances_schema(row))
         api.spec.components.schema(f"{row}Columns", _columns_schema(api, version, pipeline))
-        bodies += [_ref(row), _ref(f"{row}Instances"), _ref(f"{row}Columns")]
+        bodies += [ref(row), ref(f"{row}Instances"), ref(f"{row}Columns")]
         rules.append(Rule(f"/models/{version.model}/{version.version}/predict", endpoint=row))
         operations[row] = _operation(version, row)
     models = sorted(registry.models)
     for route in pipeline.routes:
+        if not isinstance(route.protocol, ModelsProtocol):
+            continue  # another protocol's routes document themselves (api.docs_v2)
         rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
         operations[route.rule] = _generic_operation("<version:" in route.rule, models, bodies)
+    document_rules(api, rules, {endpoint: {"post": operation} for endpoint, operation in operations.items()})
+
+
+def document_rules(api: Api, rules: list[Rule], operations: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Add each rule's path to the document with ``operations[rule.endpoint]`` (method -> operation);
+    an operation's ``parameters`` become the path's."""
     # flask-smorest's spec plugin turns werkzeug rules into paths, and reads only rules bound to a map.
     documented = Map(rules, converters={"version": VersionConverter})
     for rule in documented.iter_rules():
-        operation = operations[rule.endpoint]
-        api.spec.path(rule=rule, operations={"post": operation}, parameters=operation.pop("parameters", []))
+        methods = operations[rule.endpoint]
+        parameters = [p for operation in methods.values() for p in operation.pop("parameters", [])]
+        api.spec.path(rule=rule, operations=methods, parameters=parameters)
 
 
 def _generic_operation(with_version: bool, models: list[str], bodies: list[dict[str, str]]) -> dict[str, Any]:
@@ -96,18 +106,18 @@ def _responses() -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "One prediction per row, in request order",
-            "content": {"application/json": {"schema": _ref("PredictionResponse")}},
+            "content": {"application/json": {"schema": ref("PredictionResponse")}},
         }
     }
     for code, description in ERROR_RESPONSES.items():
         responses[str(code)] = {
             "description": description,
-            "content": {"application/json": {"schema": _ref("Error")}},
+            "content": {"application/json": {"schema": ref("Error")}},
         }
     return responses
 
 
-def _ref(name: str) -> dict[str, str]:
+def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -116,7 +126,7 @@ def _instances_schema(row: str) -> dict[str, Any]:
         "type": "object",
         "required": ["instances"],
         "additionalProperties": False,
-        "properties": {"instances": {"type": "array", "minItems": 1, "items": _ref(row)}},
+        "properties": {"instances": {"type": "array", "minItems": 1, "items": ref(row)}},
     }
 
 
@@ -156,7 +166,7 @@ def _operation(version: ModelVersion, row: str) -> dict[str, Any]:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"oneOf": [_ref(row), _ref(f"{row}Instances"), _ref(f"{row}Columns")]},
+                    "schema": {"oneOf": [ref(row), ref(f"{row}Instances"), ref(f"{row}Columns")]},
                     "example": example_row(version),
                 }
             },

@@ -75,21 +75,22 @@ class PredictPipeline:
 
         A predict path with the wrong method matches too, and is answered with a 405.
         """
+        adapter = self.url_map.bind_to_environ(environ)
         try:
-            return self.url_map.bind_to_environ(environ).match()
+            return adapter.match()
         except (NotFound, RequestRedirect):
             return None
-        except MethodNotAllowed:
-            return "", {}
+        except MethodNotAllowed:  # the route as POST would match it, so its protocol words the 405
+            return adapter.match(method="POST")
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]
     ) -> list[bytes]:
         rule, args = matched
-        protocol = self.protocols.get(rule) or self.routes[0].protocol
+        protocol = self.protocols[rule]
         served = environ.setdefault(SERVED_KEY, Served())
         try:
-            if not rule:
+            if environ.get("REQUEST_METHOD") != "POST":
                 raise MethodNotAllowed(valid_methods=["POST"])
             found = self.registry.resolve_available(args["name"], args.get("version"))
             served.model, served.version = found.model, found.version
@@ -108,7 +109,7 @@ class PredictPipeline:
     ) -> bytes:
         settings = self.registry.config.server
         payload = read_json_body(environ, settings.max_body_bytes, protocol.content_type_required)
-        envelope, context = protocol.envelope(payload)
+        envelope, context = protocol.envelope(payload, found)
         if envelope.n_rows > settings.max_rows:
             raise TooManyRowsError(envelope.n_rows, settings.max_rows)
         columns = self.validators[found.model, found.version].validate(envelope)

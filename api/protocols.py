@@ -1,6 +1,6 @@
 """The envelopes the predict pipeline speaks: how a body becomes rows, how outputs become a body,
-and how an error is worded. Our own ``/models`` API is one; the Open Inference Protocol plugs in
-as another beside it (api.pipeline.PredictPipeline takes any number).
+and how an error is worded. Our own ``/models`` API is one; the Open Inference Protocol (api.v2)
+is another beside it (api.pipeline.PredictPipeline takes any number).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ class PredictProtocol(Protocol):
     content_type_required: bool  # False: a body with no Content-Type is taken as JSON
     render_error: ErrorRenderer
 
-    def envelope(self, body: Any) -> tuple[Envelope, Any]:
-        """The rows the body carries, and whatever ``encode`` needs of the request (or ``None``)."""
+    def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
+        """The rows the body carries for ``version`` (whose features may tell how to read it), and
+        whatever ``encode`` needs of the request (or ``None``)."""
         ...
 
     def encode(self, version: ModelVersion, outputs: Outputs, context: Any) -> bytes:
@@ -42,7 +43,7 @@ class ModelsProtocol:
     def render_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
         return registry_error_body(code, message, errors)
 
-    def envelope(self, body: Any) -> tuple[Envelope, Any]:
+    def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         return parse_envelope(body), None
 
     def encode(self, version: ModelVersion, outputs: Outputs, context: Any) -> bytes:

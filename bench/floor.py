@@ -1,7 +1,7 @@
 """The in-process floor: the server's own parse + validate + DataFrame + predict, without HTTP.
 
-``floor_predict`` is the one place that knows the project's internal call chain; when the internals
-change, adapt it (and ``load_version``) and nothing else.
+``floor_predict`` and ``floor_infer`` (V2) are the one place that knows the project's internal call
+chain; when the internals change, adapt them (and ``load_version``) and nothing else.
 """
 
 from __future__ import annotations
@@ -65,6 +65,25 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 
+def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
+    """The V2 infer answer for a raw request body, as the server's pipeline computes it minus HTTP:
+    parse, decode the tensors, validate, predict, encode (api.v2.V2Protocol)."""
+    try:
+        from api.v2 import V2Protocol
+
+        protocol = V2Protocol()
+        envelope, request = protocol.envelope(orjson.loads(body), loaded.version)
+        outputs = loaded.version.predictor.predict(loaded.validator.validate(envelope))
+        return protocol.encode(loaded.version, outputs, request)
+    except (ImportError, AttributeError, TypeError) as exc:
+        raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
+
+
+def floor_call(scenario: Scenario) -> Callable[[LoadedVersion, bytes], bytes]:
+    """The in-process path of the scenario's protocol: ``floor_infer`` for V2, else ``floor_predict``."""
+    return floor_infer if scenario.shape == "v2" else floor_predict
+
+
 @dataclass(frozen=True)
 class Floor:
     """Median seconds per call: the full in-process path, and ``predict_proba`` on a ready frame."""
@@ -75,18 +94,19 @@ class Floor:
 
 def measure_floor(version: LoadedVersion, scenario: Scenario, budget_s: float) -> Floor:
     """Time both floors for ``scenario``; raises ``FloorUnavailable`` if the project path breaks."""
-    body = scenario.body()
+    body, call = scenario.body(), floor_call(scenario)
     try:
-        predictions = orjson.loads(floor_predict(version, body))
+        answer = orjson.loads(call(version, body))
     except FloorUnavailable:
         raise
     except Exception as exc:
-        raise FloorUnavailable(f"{ADAPT_HINT}: floor_predict raised {type(exc).__name__}: {exc}") from exc
+        raise FloorUnavailable(f"{ADAPT_HINT}: {call.__name__} raised {type(exc).__name__}: {exc}") from exc
+    predictions = Scenario.labels(answer if isinstance(answer, dict) else {"predictions": answer})
     if len(predictions) != len(scenario.rows):
         raise FloorUnavailable(f"{ADAPT_HINT}: {len(predictions)} predictions for {len(scenario.rows)} rows")
     frame = pd.DataFrame(list(scenario.rows), columns=scenario.features)
     return Floor(
-        full_s=median_call_s(lambda: floor_predict(version, body), budget_s),
+        full_s=median_call_s(lambda: call(version, body), budget_s),
         predict_s=median_call_s(lambda: version.version.predictor.estimator.predict_proba(frame), budget_s),
     )
 

@@ -18,20 +18,17 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench.agree import LabelMismatch, check_labels
 from bench.floor import Floor, FloorUnavailable, load_version, measure_floor
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
 from bench.machine import ROOT, busy_percent, machine_facts
 from bench.measure import Run, Settings, measure
-from bench.procs import Server, ServerError, free_port, memory_mb, post_json, start_server, stop_server
+from bench.procs import Server, ServerError, free_port, memory_mb, start_server, stop_server
 from bench.report import BASELINE, BUSY_MACHINE_PERCENT, OURS, Memory, Results, render
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
 BIN = Path(sys.executable).parent
 OURS_TWO = "ours --workers 2"
-
-
-class LabelMismatch(RuntimeError):
-    """The two servers predicted different labels for the same request."""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -150,21 +147,6 @@ def measure_floors(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> d
     return {s.name: measure_floor(versions[(s.model, s.version)], s, args.floor_seconds) for s in scenarios}
 
 
-def check_labels(scenario: Scenario, baseline: Server, others: Sequence[Server]) -> None:
-    """Raise ``LabelMismatch`` unless every server predicts the baseline's labels for the scenario."""
-    body = scenario.body()
-    expected = post_json(baseline.url(scenario.path), body)["predictions"]
-    for server in others:
-        labels = [p["label"] for p in post_json(server.url(scenario.path), body)["predictions"]]
-        wrong = [i for i, (a, b) in enumerate(zip(expected, labels, strict=False)) if a != b]
-        if wrong or len(labels) != len(expected):
-            first = wrong[0] if wrong else min(len(labels), len(expected))
-            raise LabelMismatch(
-                f"'{scenario.title}': {server.name} and {baseline.name} disagree on {len(wrong)} of "
-                f"{len(expected)} rows ({len(labels)} labels from {server.name}); first at row {first}"
-            )
-
-
 def log(message: str) -> None:
     """Progress on stderr, so that stdout holds only the report."""
     print(f"bench: {message}", file=sys.stderr, flush=True)
@@ -182,7 +164,7 @@ def measure_pairs(
     for rep in range(1, reps + 1):
         for scenario in scenarios:
             for server in servers:
-                run = measure(settings, server, scenario, bodies[scenario.name])
+                run = measure(settings, server, *sent_to(server, scenario, bodies))
                 runs[(scenario.name, server.name)].append(run)
                 log(
                     f"rep {rep}/{reps} {scenario.title}, {server.name} at -c{run.connections}: "
@@ -198,13 +180,19 @@ def warm_up(
     for scenario in scenarios:
         for server in servers:
             log(f"warm-up {scenario.title}, {server.name}")
-            measure(settings, server, scenario, bodies[scenario.name])
+            measure(settings, server, *sent_to(server, scenario, bodies))
+
+
+def sent_to(server: Server, scenario: Scenario, bodies: dict[str, Path]) -> tuple[Scenario, Path]:
+    """The request ``server`` gets for ``scenario`` (the baseline: V2 rows as ``inputs``), and its body."""
+    sent = scenario.for_baseline() if server.name == BASELINE else scenario
+    return sent, bodies[sent.name]
 
 
 def write_bodies(scenarios: Sequence[Scenario], folder: Path) -> dict[str, Path]:
-    """Each scenario's request body in a file for wrk's script to read."""
+    """Each scenario's request body (and the baseline's, where it differs) in a file for wrk's script."""
     bodies = {}
-    for scenario in scenarios:
+    for scenario in {s.name: s for x in scenarios for s in (x, x.for_baseline())}.values():
         bodies[scenario.name] = folder / f"{scenario.name}.json"
         bodies[scenario.name].write_bytes(scenario.body())
     return bodies
@@ -271,9 +259,11 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
         settings = Settings(wrk, args.duration, args.connections, args.threads)
         plan = Plan(bodies, settings, args.reps, args.warmup)
         results.runs = plan.measure([baseline, ours], scenarios)
-        for probe in [s for s in scenarios if s.latency_probe][:1]:
+        for probe in [s for s in scenarios if s.latency_probe]:
             runs = plan.measure([baseline, ours], [probe], connections=1)
-            results.latency = {server: runs[(probe.name, server)] for server in (BASELINE, OURS)}
+            results.latency.update(
+                {(probe.name, server): runs[(probe.name, server)] for server in (BASELINE, OURS)}
+            )
         for scenario in scaling:
             runs = plan.measure([ours, two], [scenario])
             results.scaling = {1: runs[(scenario.name, OURS)], 2: runs[(scenario.name, OURS_TWO)]}

@@ -1,10 +1,10 @@
-"""The scenarios: real iris and penguins rows, in the three request shapes the server accepts."""
+"""The scenarios: real iris and penguins rows, in the three request shapes of /models and as V2 infer."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -18,8 +18,9 @@ Row = dict[str, Any]
 class Scenario:
     """One request, sent again and again: model, version, its rows and the shape they are sent in.
 
-    ``shape`` is ``row`` (a flat object), ``instances`` (a list of rows) or ``inputs`` (columns).
-    ``latency_probe`` marks the scenario whose single-connection latency is set against the floor.
+    ``shape`` is ``row`` (a flat object), ``instances`` (a list of rows), ``inputs`` (columns) or
+    ``v2`` (an Open Inference Protocol infer request, one tensor per feature).
+    ``latency_probe`` marks a scenario whose single-connection latency is set against the floor.
     """
 
     name: str
@@ -32,7 +33,20 @@ class Scenario:
 
     @property
     def path(self) -> str:
+        if self.shape == "v2":
+            return f"/v2/models/{self.model}/versions/{self.version}/infer"
         return f"/models/{self.model}/{self.version}/predict"
+
+    def for_baseline(self) -> Scenario:
+        """What the naive baseline is sent for this scenario: V2 rows as its own columns (``inputs``)."""
+        return replace(self, name=f"{self.name}-as-inputs", shape="inputs") if self.shape == "v2" else self
+
+    @staticmethod
+    def labels(answer: dict[str, Any]) -> list[Any]:
+        """The labels in a parsed answer, ours (/models or V2) or the baseline's."""
+        if "outputs" in answer:
+            return next(o["data"] for o in answer["outputs"] if o["name"] == "label")
+        return [p["label"] if isinstance(p, dict) else p for p in answer["predictions"]]
 
     @property
     def features(self) -> list[str]:
@@ -45,9 +59,17 @@ class Scenario:
             payload: Any = rows[0]
         elif self.shape == "instances":
             payload = {"instances": rows}
+        elif self.shape == "v2":
+            payload = {"inputs": [v2_tensor(name, [row[name] for row in rows]) for name in self.features]}
         else:
             payload = {"inputs": {name: [row[name] for row in rows] for name in self.features}}
         return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+
+
+def v2_tensor(name: str, values: list[Any]) -> dict[str, Any]:
+    """One V2 input tensor of shape [n]: BYTES for strings, FP64 for numbers."""
+    datatype = "BYTES" if isinstance(values[0], str) else "FP64"
+    return {"name": name, "shape": [len(values)], "datatype": datatype, "data": values}
 
 
 @cache
@@ -97,6 +119,9 @@ SPECS: dict[str, tuple[str, Callable[[], tuple[Row, ...]], str, str, int, str, b
         "inputs",
         True,
     ),
+    "iris-1-v2": ("iris, 1 row (V2 infer)", iris_rows, "iris", "1", 1, "v2", False),
+    "iris-1000-v2": ("iris, 1,000 rows (V2 infer)", iris_rows, "iris", "1", 1000, "v2", False),
+    "iris-10000-v2": ("iris, 10,000 rows (V2 infer)", iris_rows, "iris", "1", 10000, "v2", True),
 }
 SCALING_SCENARIO = "iris-1"
 

@@ -1,0 +1,207 @@
+"""The Open Inference Protocol's paths in the OpenAPI document: its GET endpoints, the generic
+infer paths, and one infer path per version with that version's input tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Api
+from werkzeug.routing import Rule
+
+from api.docs import VERSION_PATTERN, document_rules, example_row, ref
+from api.pipeline import PredictPipeline
+from api.v2 import V2Protocol
+from registry.registry import ModelVersion, Registry
+from schemas.features import schema_name
+from schemas.tensors import DATATYPES, feature_datatype
+
+TAG = "Open Inference Protocol (V2)"
+V2_ERRORS = {
+    400: "Not a V2 request, or the features are wrong (the same messages as /models)",
+    401: "Missing or wrong token (when the server requires one)",
+    404: "Unknown model or version (the message lists what exists)",
+    405: "Only POST is allowed",
+    413: "Body over the size limit, or more rows than the limit",
+    415: "Body is not JSON (no Content-Type is taken as JSON)",
+    503: "The version failed to load",
+}
+_STRING = {"type": "string"}
+_SHAPE = {"type": "array", "items": {"type": "integer"}}
+_TENSOR_META = {
+    "type": "object",
+    "required": ["name", "datatype", "shape"],
+    "properties": {"name": _STRING, "datatype": _STRING, "shape": _SHAPE},
+}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "V2Error": {"type": "object", "required": ["error"], "properties": {"error": _STRING}},
+    "V2ServerMetadata": {
+        "type": "object",
+        "required": ["name", "version", "extensions"],
+        "properties": {
+            "name": _STRING,
+            "version": _STRING,
+            "extensions": {"type": "array", "items": _STRING},
+        },
+    },
+    "V2Health": {"type": "object"},
+    "V2ModelReady": {
+        "type": "object",
+        "required": ["name", "version", "ready"],
+        "properties": {"name": _STRING, "version": _STRING, "ready": {"type": "boolean"}},
+    },
+    "V2ModelMetadata": {
+        "type": "object",
+        "required": ["name", "versions", "platform", "inputs", "outputs"],
+        "properties": {
+            "name": _STRING,
+            "versions": {"type": "array", "items": _STRING},
+            "platform": _STRING,
+            "inputs": {"type": "array", "items": _TENSOR_META},
+            "outputs": {"type": "array", "items": _TENSOR_META},
+        },
+    },
+    "V2InferResponse": {
+        "type": "object",
+        "required": ["model_name", "model_version", "outputs"],
+        "properties": {
+            "model_name": _STRING,
+            "model_version": _STRING,
+            "id": _STRING,
+            "outputs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "datatype", "shape", "data"],
+                    "properties": {**_TENSOR_META["properties"], "data": {"type": "array"}},
+                },
+            },
+        },
+    },
+}
+GET_ANSWERS = {
+    "/v2": ("Server metadata", "V2ServerMetadata", ()),
+    "/v2/health/live": ("Liveness", "V2Health", ()),
+    "/v2/health/ready": ("Readiness", "V2Health", ()),
+    "/v2/models/<name>": ("The default version's metadata", "V2ModelMetadata", (401, 404)),
+    "/v2/models/<name>/versions/<version:version>": ("A version's metadata", "V2ModelMetadata", (401, 404)),
+    "/v2/models/<name>/ready": ("Whether the default version serves", "V2ModelReady", (400, 401, 404)),
+    "/v2/models/<name>/versions/<version:version>/ready": (
+        "Whether a version serves (400: it failed to load)",
+        "V2ModelReady",
+        (400, 401, 404),
+    ),
+}
+
+
+def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None:
+    """Add the V2 schemas and paths: the GET endpoints, the generic infer routes, one infer per version."""
+    for name, schema in SCHEMAS.items():
+        api.spec.components.schema(name, schema)
+    api.spec.components.schema("V2InferRequest", infer_request_schema([_tensor_schema(_STRING, {})]))
+    models = sorted(registry.models)
+    rules, operations = [], {}
+    for path, (summary, answer, codes) in GET_ANSWERS.items():
+        rules.append(Rule(path, endpoint=path, defaults={}))
+        operations[path] = {"get": _operation(summary, answer, codes, _parameters(path, models))}
+    for route in pipeline.routes:
+        if isinstance(route.protocol, V2Protocol):
+            rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
+            summary = "Infer (any model: each version's own path documents its tensors)"
+            operations[route.rule] = {
+                "post": _infer(summary, "V2InferRequest", _parameters(route.rule, models))
+            }
+    for version in registry.all_versions():
+        path = f"/v2/models/{version.model}/versions/{version.version}/infer"
+        name = schema_name(version.model, version.version, "V2InferRequest")
+        api.spec.components.schema(name, _version_request(api, version, pipeline))
+        summary = f"Infer with {version.model} version {version.version}"
+        rules.append(Rule(path, endpoint=path, defaults={}))
+        operations[path] = {"post": _infer(summary, name, [], example_request(version))}
+    document_rules(api, rules, operations)
+
+
+def infer_request_schema(tensors: list[dict[str, Any]]) -> dict[str, Any]:
+    """A V2 infer body whose ``inputs`` are any of ``tensors``."""
+    return {
+        "type": "object",
+        "required": ["inputs"],
+        "properties": {
+            "id": _STRING,
+            "parameters": {"type": "object"},
+            "inputs": {"type": "array", "minItems": 1, "items": {"anyOf": tensors}},
+            "outputs": {
+                "type": "array",
+                "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+            },
+        },
+    }
+
+
+def _tensor_schema(name: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["name", "shape", "datatype", "data"],
+        "properties": {
+            "name": name,
+            "shape": {**_SHAPE, "minItems": 1, "maxItems": 2, "description": "[n] or [n, 1]"},
+            "datatype": {"type": "string", "enum": sorted(DATATYPES)},
+            "parameters": {"type": "object"},
+            "data": {"type": "array", "minItems": 1, "items": values},
+        },
+    }
+
+
+def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
+    """The version's tensors: one per feature, named after it, each value as its schema field says,
+    flat or nested one level (``[[a], [b]]``)."""
+    converter = api.ma_plugin.converter
+    fields = pipeline.validators[version.model, version.version].schema.fields
+    tensors = []
+    for feature in version.spec.features:
+        value = converter.field2property(fields[feature.name])
+        if feature.type == "category" and feature_datatype(feature) == "INT64":  # "1" is taken for 1 too
+            value = {"anyOf": [value, {"type": "string", "enum": [str(c) for c in feature.categories]}]}
+        one_per_row = {"anyOf": [value, {"type": "array", "minItems": 1, "maxItems": 1, "items": value}]}
+        tensors.append(_tensor_schema({"type": "string", "enum": [feature.name]}, one_per_row))
+    return infer_request_schema(tensors)
+
+
+def example_request(version: ModelVersion) -> dict[str, Any]:
+    """A one-row V2 request for the docs' "Try it out"."""
+    datatypes = {f.name: feature_datatype(f) for f in version.spec.features}
+    inputs = [
+        {"name": name, "shape": [1], "datatype": datatypes[name], "data": [value]}
+        for name, value in example_row(version).items()
+    ]
+    return {"inputs": inputs}
+
+
+def _infer(summary: str, body: str, parameters: list[dict[str, Any]], example: Any = None) -> dict[str, Any]:
+    operation = _operation(summary, "V2InferResponse", tuple(V2_ERRORS), parameters)
+    content: dict[str, Any] = {"schema": ref(body)}
+    if example is not None:
+        content["example"] = example
+    return {**operation, "requestBody": {"required": True, "content": {"application/json": content}}}
+
+
+def _operation(
+    summary: str, answer: str, codes: tuple[int, ...], parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    responses = {"200": {"description": summary, "content": {"application/json": {"schema": ref(answer)}}}}
+    for code in codes:
+        responses[str(code)] = {
+            "description": V2_ERRORS[code],
+            "content": {"application/json": {"schema": ref("V2Error")}},
+        }
+    return {"tags": [TAG], "summary": summary, "parameters": parameters, "responses": responses}
+
+
+def _parameters(path: str, models: list[str]) -> list[dict[str, Any]]:
+    parameters = []
+    if "<name>" in path:
+        name = {"type": "string", "enum": models}
+        parameters.append({"name": "name", "in": "path", "required": True, "schema": name})
+    if "<version:version>" in path:
+        version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
+        parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
+    return parameters

@@ -1,0 +1,93 @@
+"""The Open Inference Protocol (V2) on the predict pipeline: ``POST /v2/models/<name>[/versions/<v>]/infer``.
+
+Tensors in (schemas.tensors), tensors out: the outputs are written by orjson straight from the
+numpy arrays the estimator returned, with no object per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from registry.inference import Outputs
+from registry.registry import ModelVersion
+from schemas.envelope import Envelope
+from schemas.messages import listed_names
+from schemas.tensors import InferRequest, decode_request
+from spec.errors import InvalidInputError
+
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+
+def render_v2_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
+    """The protocol's error body, ``{"error": message}`` (``errors`` has no place in it)."""
+    return orjson.dumps({"error": message})
+
+
+def output_names(version: ModelVersion) -> tuple[str, ...]:
+    """The outputs a version answers: ``label`` and ``probabilities``, ``label`` alone, or ``value``."""
+    if version.task != "classification":
+        return ("value",)
+    has_proba = version.predictor is None or version.predictor.has_proba
+    return ("label", "probabilities") if has_proba else ("label",)
+
+
+def label_datatype(labels: tuple[Any, ...] | None) -> str:
+    """INT64 for integer class labels, BOOL for booleans, FP64 for floats, BYTES otherwise."""
+    kinds = {type(label) for label in labels or ()}
+    for datatype, types in (("BOOL", {bool, np.bool_}), ("INT64", {int, np.int64}), ("FP64", {float})):
+        if kinds and kinds <= types:
+            return datatype
+    return "BYTES"
+
+
+@dataclass(frozen=True)
+class V2Protocol:
+    """Open Inference Protocol requests. tritonclient sends no Content-Type, so none is required."""
+
+    content_type_required: bool = False
+
+    @staticmethod
+    def render_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
+        return render_v2_error(code, message, errors)
+
+    def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, InferRequest]:
+        envelope, request = decode_request(body, version.spec)
+        known = output_names(version)
+        unknown = [name for name in request.outputs or () if name not in known]
+        if unknown:
+            raise InvalidInputError(
+                f"Unknown outputs: {listed_names(unknown)} (this version answers: {', '.join(known)})."
+            )
+        return envelope, request
+
+    def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> bytes:
+        wanted = context.outputs or output_names(version)
+        tensors = [tensor for tensor in _tensors(version, outputs, wanted) if tensor["name"] in wanted]
+        response = {"model_name": version.model, "model_version": version.version}
+        if context.id is not None:
+            response["id"] = context.id
+        return orjson.dumps({**response, "outputs": tensors}, option=_NUMPY)
+
+
+def _tensors(version: ModelVersion, outputs: Outputs, wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The output tensors, ``data`` as numpy arrays (flat, row-major) or as the label list."""
+    if outputs.values is not None:
+        values = np.ascontiguousarray(outputs.values, dtype=np.float64)
+        return [_tensor("value", "FP64", list(values.shape), values.reshape(-1))]
+    datatype = label_datatype(version.labels)
+    labels = outputs.labels
+    if datatype == "BYTES" and not all(type(label) is str for label in version.labels or ()):
+        labels = [str(label) for label in labels]
+    tensors = [_tensor("label", datatype, [len(labels)], labels)]
+    if outputs.probabilities is not None and "probabilities" in wanted:
+        proba = np.ascontiguousarray(outputs.probabilities, dtype=np.float64)
+        tensors.append(_tensor("probabilities", "FP64", list(proba.shape), proba.reshape(-1)))
+    return tensors
+
+
+def _tensor(name: str, datatype: str, shape: list[int], data: Any) -> dict[str, Any]:
+    return {"name": name, "datatype": datatype, "shape": shape, "data": data}

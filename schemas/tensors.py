@@ -1,0 +1,156 @@
+"""Open Inference Protocol (V2) tensors: a request's ``inputs`` become an ``Envelope`` of columns.
+
+A V2 request is already columnar, one tensor per feature, so each tensor's ``data`` becomes one
+column as it is: no rows are built. Only the tensor's framing (name, shape, datatype, length) is
+checked here; the values are left to ``RequestValidator``, which words the same messages as for
+``/models``. The one conversion: a category declared with integer codes also accepts the codes as
+``BYTES`` strings (``"1"``), as Triton's client sends them, or as integral floats, by exact match
+with a declared code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.envelope import Envelope
+from schemas.fields import shown
+from schemas.messages import listed_names, shown_name
+from spec.config import VersionSpec
+from spec.errors import InvalidInputError
+from spec.features import FeatureSpec
+
+DATATYPES = frozenset(
+    {"BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"}
+    | {"FP16", "FP32", "FP64", "BYTES"}
+)
+_REQUEST_SHAPE = '{"inputs": [{"name", "shape", "datatype", "data"}, ...]}'
+
+
+@dataclass(frozen=True)
+class InferRequest:
+    """What the answer needs of a V2 request: its ``id`` and the outputs it asked for (None: all)."""
+
+    id: str | None
+    outputs: tuple[str, ...] | None
+
+
+def feature_datatype(feature: FeatureSpec) -> str:
+    """The V2 datatype a feature is sent as: BYTES for string categories, INT64 for integer codes."""
+    if feature.type == "category":
+        return "INT64" if isinstance(feature.categories[0], int) else "BYTES"
+    return {"number": "FP64", "integer": "INT64", "boolean": "BOOL"}[feature.type]
+
+
+def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest]:
+    """The columns a V2 infer body carries, and its id and requested outputs.
+
+    Raises ``InvalidInputError`` for a body that is not a V2 request, a tensor whose shape or data
+    length is wrong, a tensor sent twice, or tensors of different lengths.
+    """
+    if not isinstance(body, dict):
+        raise InvalidInputError(f"The body must be a JSON object: {_REQUEST_SHAPE}.")
+    request_id = body.get("id")
+    if "id" in body and not isinstance(request_id, str):
+        raise InvalidInputError("'id' must be a string.")
+    _parameters_checked("The request", body)
+    inputs = body.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
+    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
+    columns: dict[str, list[Any]] = {}
+    for index, tensor in enumerate(inputs):
+        name, values = _tensor_column(index, tensor)
+        if name in columns:
+            raise InvalidInputError(f"The tensor {shown_name(name)} is sent twice.")
+        columns[name] = _as_codes(values, codes[name]) if name in codes else values
+    _same_lengths(columns)
+    return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
+
+
+def _integer_coded(feature: FeatureSpec) -> bool:
+    return feature.type == "category" and isinstance(feature.categories[0], int)
+
+
+def _spellings(codes: tuple[Any, ...]) -> dict[Any, int]:
+    """Each integer code by its spellings: ``"1"`` and ``1.0`` (the latter also finds ``1``)."""
+    return {**{str(c): c for c in codes}, **{float(c): c for c in codes}}
+
+
+def _as_codes(values: list[Any], codes: dict[Any, int]) -> list[Any]:
+    """A string or float that spells a declared code exactly becomes that code (JSON encoders may
+    write an INT64 tensor's 1 as 1.0); anything else is left as sent, for the validator to word."""
+    return [codes.get(v, v) if type(v) in (str, float) else v for v in values]
+
+
+def _tensor_column(index: int, tensor: Any) -> tuple[str, list[Any]]:
+    """``(name, flat data)`` of one input tensor, its framing checked."""
+    if not isinstance(tensor, dict):
+        raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
+    name = tensor.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidInputError(f"inputs[{index}]: 'name' must be a non-empty string.")
+    where = f"The tensor {shown_name(name)}"
+    _parameters_checked(where, tensor)
+    datatype = tensor.get("datatype")
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
+        got = shown(datatype)
+        raise InvalidInputError(f"{where}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}.")
+    rows = _rows_of_shape(where, tensor.get("shape"))
+    data = tensor.get("data")
+    if not isinstance(data, list):
+        raise InvalidInputError(f"{where}: 'data' must be a list of values.")
+    values = _flattened(where, data)
+    if len(values) != rows:
+        raise InvalidInputError(f"{where}: its shape holds {rows} values but its data has {len(values)}.")
+    return name, values
+
+
+def _rows_of_shape(where: str, shape: Any) -> int:
+    """The ``n`` of a shape ``[n]`` or ``[n, 1]``, at least 1."""
+    valid = (
+        isinstance(shape, list)
+        and len(shape) in (1, 2)
+        and all(type(d) is int for d in shape)
+        and shape[1:] in ([], [1])
+    )
+    if not valid:
+        raise InvalidInputError(
+            f"{where}: shape must be [n] or [n, 1] (one value per row); got {shown(shape)}."
+        )
+    if shape[0] < 1:
+        raise InvalidInputError(f"{where}: shape {shape} holds no rows; send at least one.")
+    return shape[0]
+
+
+def _flattened(where: str, data: list[Any]) -> list[Any]:
+    """Flat data as it is; nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``."""
+    if not data or type(data[0]) is not list:
+        return data  # a list nested further inside is a value the validator refuses
+    if not all(type(row) is list and len(row) == 1 for row in data):
+        raise InvalidInputError(f"{where}: nested data must hold one value per row: [[a], [b], ...].")
+    return [row[0] for row in data]
+
+
+def _parameters_checked(where: str, holder: dict[str, Any]) -> None:
+    """``parameters`` may be left out, else it is an object; what it says (``content_type``) is ignored."""
+    if not isinstance(holder.get("parameters", {}), dict):
+        raise InvalidInputError(f"{where}: 'parameters' must be an object.")
+
+
+def _same_lengths(columns: dict[str, list[Any]]) -> None:
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        got = listed_names([f"{name}: {n}" for name, n in lengths.items()])
+        raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
+
+
+def _requested_outputs(body: dict[str, Any]) -> tuple[str, ...] | None:
+    if "outputs" not in body:
+        return None
+    outputs = body["outputs"]
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
+    ):
+        raise InvalidInputError("'outputs' must be a list of objects with a 'name'.")
+    return tuple(o["name"] for o in outputs)
