@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.cli import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, describe_line
+from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, describe_line
 from registry.config_edit import addition_text
 from registry.registration import (
     USAGE,

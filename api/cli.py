@@ -10,32 +10,28 @@ import sys
 import time
 from collections.abc import Sequence
 
-from api.logs import FORMATS
+from api.add_command import add_parser, run_add
+from api.check_command import EXIT_CONFIG_ERROR, check, describe_line
+from api.logs import FORMATS, configure_logging
 from batch.arguments import add_predict_parser
 from registry.loader import load_registry
-from registry.registry import ModelVersion, Registry
+from registry.registry import Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
 from spec.errors import ConfigError
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-EXIT_FAILED_VERSION = 1
-EXIT_CONFIG_ERROR = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "add":
-        from api.add_command import run_add  # it imports this module, so it is imported late
-
         return run_add(args)
     if args.command == "predict":
         from batch.command import predict_command
 
         return predict_command(args)
     if args.command == "serve":
-        from api.logs import configure_logging
-
         configure_logging(args.log_format, args.log_level)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,31 +46,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return check(registry, elapsed)
     return serve(registry, args, elapsed)
-
-
-def check(registry: Registry, elapsed: float) -> int:
-    """Print one line per version; non-zero if any version failed to load."""
-    versions = registry.all_versions()
-    for version in versions:
-        print(describe_line(version))
-    failed = sum(not v.is_available for v in versions)
-    print(
-        f"{len(versions) - failed} of {len(versions)} versions available "
-        f"({registry.config.path}, loaded in {elapsed:.2f} s)"
-    )
-    return EXIT_FAILED_VERSION if failed else 0
-
-
-def describe_line(version: ModelVersion) -> str:
-    """``model/version  status  detail`` for one version."""
-    name = f"{version.model}/{version.version}"
-    if not version.is_available:
-        return f"{name}  failed  {version.reason}"
-    artifact = version.artifact
-    return (
-        f"{name}  available  {version.task or 'model'}: {artifact.final_estimator}, "
-        f"scikit-learn {artifact.sklearn_version}, sha256 {artifact.sha256[:12]}"
-    )
 
 
 def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
@@ -157,8 +128,6 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
-    from api.add_command import add_parser  # it imports this module, so it is imported late
-
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
     return parser

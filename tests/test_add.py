@@ -12,7 +12,8 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from api.cli import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, main
+from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
+from api.cli import main
 from tests.add_helpers import (
     CONFIG_COMMENT,
     add,

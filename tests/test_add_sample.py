@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sklearn.linear_model import LinearRegression
 
-from api.cli import EXIT_CONFIG_ERROR
+from api.check_command import EXIT_CONFIG_ERROR
 from tests.add_helpers import add, assert_served_like, loan_frame, served, snapshot, train_loans
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, main
+from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
+from api.cli import main
 
 
 def test_check_all_available(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
