@@ -10,7 +10,7 @@ from werkzeug.routing import Rule
 
 from api.docs import VERSION_PATTERN, document_rules, example_row, ref
 from api.pipeline import PredictPipeline
-from api.v2 import V2Protocol
+from api.v2 import V2Protocol, output_names
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
 from schemas.tensors import DATATYPES, feature_datatype
@@ -93,6 +93,12 @@ GET_ANSWERS = {
 }
 
 
+CROSS_TENSOR_RULES = (
+    "One tensor per feature, named after it: every required feature once, optional ones at most "
+    "once; all tensors with the same number of values, each as many as its shape's first number."
+)
+
+
 def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None:
     """Add the V2 schemas and paths: the GET endpoints, the generic infer routes, one infer per version."""
     for name, schema in SCHEMAS.items():
@@ -120,9 +126,16 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
     document_rules(api, rules, operations)
 
 
-def infer_request_schema(tensors: list[dict[str, Any]]) -> dict[str, Any]:
-    """A V2 infer body whose ``inputs`` are any of ``tensors``."""
+def infer_request_schema(tensors: list[dict[str, Any]], outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A V2 infer body whose ``inputs`` are any of ``tensors`` and whose ``outputs`` name any of
+    ``outputs`` (any name when none are given).
+
+    OpenAPI 3.0 has no ``contains``: that each required feature has its tensor, once, with as many
+    values as the others and as its ``shape`` says, is said in the description instead.
+    """
+    output_name = {"type": "string", "enum": list(outputs)} if outputs else _STRING
     return {
+        "description": CROSS_TENSOR_RULES,
         "type": "object",
         "required": ["inputs"],
         "properties": {
@@ -131,7 +144,7 @@ def infer_request_schema(tensors: list[dict[str, Any]]) -> dict[str, Any]:
             "inputs": {"type": "array", "minItems": 1, "items": {"anyOf": tensors}},
             "outputs": {
                 "type": "array",
-                "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+                "items": {"type": "object", "required": ["name"], "properties": {"name": output_name}},
             },
         },
     }
@@ -163,7 +176,7 @@ def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline)
             value = {"anyOf": [value, {"type": "string", "enum": [str(c) for c in feature.categories]}]}
         one_per_row = {"anyOf": [value, {"type": "array", "minItems": 1, "maxItems": 1, "items": value}]}
         tensors.append(_tensor_schema({"type": "string", "enum": [feature.name]}, one_per_row))
-    return infer_request_schema(tensors)
+    return infer_request_schema(tensors, output_names(version))
 
 
 def example_request(version: ModelVersion) -> dict[str, Any]:
