@@ -65,6 +65,8 @@ class PredictPipeline:
             [Rule(route.rule, endpoint=route.rule, methods=["POST"]) for route in self.routes],
             converters={"version": VersionConverter},
         )
+        # Bound once: the routes depend on the path alone, never on the host or scheme.
+        self._adapter = self.url_map.bind("localhost")
         depth = registry.config.server.max_json_depth
         self.validators = {
             (v.model, v.version): RequestValidator(v.spec, depth) for v in registry.all_versions()
@@ -75,13 +77,14 @@ class PredictPipeline:
 
         A predict path with the wrong method matches too, and is answered with a 405.
         """
-        adapter = self.url_map.bind_to_environ(environ)
+        # WSGI gives the path as latin-1 text of its bytes; werkzeug's routes want it as UTF-8.
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
         try:
-            return adapter.match()
+            return self._adapter.match(path, environ.get("REQUEST_METHOD", "GET"))
         except (NotFound, RequestRedirect):
             return None
         except MethodNotAllowed:  # the route as POST would match it, so its protocol words the 405
-            return adapter.match(method="POST")
+            return self._adapter.match(path, "POST")
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]

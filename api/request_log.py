@@ -66,15 +66,23 @@ class RequestIdHook:
             "rows": served.rows if served else None,
             "duration_ms": round(seconds * 1000, 3),
         }
-        log.info(
-            "%s %s %s %s model=%s version=%s rows=%s %.1f ms",
-            fields["request_id"],
-            fields["method"],
-            fields["path"],
-            fields["status"],
-            fields["model"],
-            fields["version"],
-            fields["rows"],
-            fields["duration_ms"],
-            extra=fields,
+        if not log.isEnabledFor(logging.INFO):
+            return
+        args = tuple(
+            fields[k] for k in ("request_id", "method", "path", "status", "model", "version", "rows")
+        )
+        # makeRecord and handle, not log.info: a line per request should not pay for findCaller's
+        # walk up the stack to name a source line that is always this one.
+        message = "%s %s %s %s model=%s version=%s rows=%s %.1f ms"
+        log.handle(
+            log.makeRecord(
+                log.name,
+                logging.INFO,
+                __file__,
+                0,
+                message,
+                (*args, fields["duration_ms"]),
+                None,
+                extra=fields,
+            )
         )

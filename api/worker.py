@@ -49,6 +49,10 @@ class RegistryWorker(GeventWorker):
         deadline.start()
         try:
             super().handle_request(listener_name, req, sock, addr)
+            # Let every other connection with a request waiting have its turn before this one
+            # reads its next: without it a client on a kept-alive connection that answers fast
+            # can be served again and again while another waits (p99 of 280 ms under wrk -c2).
+            gevent.sleep(0)
         except RequestDeadline:
             log.warning(
                 "closed a connection from %s: %s %s took over %s s of I/O",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 STORE = Path(__file__).resolve().parents[1] / "model_store"
 
@@ -26,7 +26,7 @@ app = Flask(__name__)
 
 
 @app.post("/models/<name>/<version>/predict")
-def predict(name: str, version: str):  # type: ignore[no-untyped-def]
+def predict(name: str, version: str) -> Response:
     """The predicted labels for the rows in the body, as ``{"predictions": [label, ...]}``."""
     model = MODELS[(name, version)]
     payload = request.get_json()
@@ -40,6 +40,6 @@ def predict(name: str, version: str):  # type: ignore[no-untyped-def]
 
 
 @app.get("/health/ready")
-def ready():  # type: ignore[no-untyped-def]
+def ready() -> Response:
     """200 once the worker has imported this module (the models are loaded by then)."""
     return jsonify({"status": "ready"})

@@ -1,4 +1,4 @@
-"""Column-wise validation: the fast path for every request, batches above all.
+"""Column-wise validation: the checks that serve every request, batches above all.
 
 It only *finds* bad rows; the marshmallow schema stays the reference that describes them. So a
 row is flagged whenever marshmallow could reject it, and what is not flagged must load to the same

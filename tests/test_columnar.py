@@ -1,4 +1,4 @@
-"""The column-wise fast path against the marshmallow reference, on random good and bad batches.
+"""The column-wise checks against the marshmallow reference, on random good and bad batches.
 
 Both must agree exactly: the same columns for the model, or the same 400 message and errors.
 """

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 
 from api import create_app
 from api.auth import read_token
@@ -46,7 +47,7 @@ def test_nesting_deeper_than_the_limit_is_refused(make_store: Callable[..., Path
 
 
 @pytest.mark.parametrize("depth", [2000, 100_000])
-def test_nesting_past_the_parser_limit_is_400(client, depth: int) -> None:  # noqa: ANN001
+def test_nesting_past_the_parser_limit_is_400(client: FlaskClient, depth: int) -> None:
     body = '{"instances": ' + "[" * depth + "]" * depth + "}"
     response = client.post("/models/flowers/1/predict", data=body, content_type="application/json")
     assert response.status_code == 400
