@@ -64,7 +64,7 @@ def facts(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The machine facts, with how the load was driven and the run's timeline."""
     load_generator = (
         f"{args.connections} Python threads, http.client, one connection each, closed loop "
-        "(reconnecting after every answer: gunicorn sync workers close the connection)"
+        "(kept alive, reopened whenever the server closes it)"
     )
     oversize = (
         f"a 9 MB body every {args.oversize_every:g} s" if args.oversize_every > 0 else "no oversize body"

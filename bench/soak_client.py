@@ -98,8 +98,8 @@ def client(
 ) -> None:
     """Send requests back to back until ``deadline`` (monotonic) or ``stop``, recording each.
 
-    One http.client connection, reopened whenever the server closed it (gunicorn's sync workers
-    close after every answer); a request with no answer is recorded with the error's name.
+    One http.client connection, kept alive and reopened whenever the server closed it (after its
+    keep-alive time, or after a 413); a request with no answer is recorded with the error's name.
     """
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
     try:
