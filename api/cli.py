@@ -62,18 +62,10 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
         print(f"--token-file: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     for version in registry.all_versions():
-        fields = {
-            "event": "load",
-            "model": version.model,
-            "version": version.version,
-            "status": version.status,
-        }
-        log.log(
-            logging.INFO if version.is_available else logging.WARNING,
-            "%s",
-            describe_line(version),
-            extra=fields,
-        )
+        if not version.is_available:  # the loader logged it at WARNING, with its reason
+            continue
+        fields = {"event": "load", "model": version.model, "version": version.version, "status": "available"}
+        log.info("%s", describe_line(version), extra=fields)
     log.info("loaded %s in %.2f s%s", registry.config.path, elapsed, " (token required)" if token else "")
     enable_multiprocess()
     timeout = args.timeout or registry.config.server.timeout
