@@ -13,7 +13,6 @@ live workers.
 from __future__ import annotations
 
 import atexit
-import glob
 import os
 import shutil
 import tempfile
@@ -174,9 +173,3 @@ def metrics() -> Response:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-
-
-def leftover_files() -> list[str]:
-    """The metric files in this server's directory (for tests and operators)."""
-    path = multiprocess_dir()
-    return sorted(glob.glob(os.path.join(path, "*.db"))) if path else []
