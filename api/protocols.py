@@ -38,10 +38,7 @@ class ModelsProtocol:
     """``POST /models/<name>[/<version>]/predict``: rows, instances or columns in; a list out."""
 
     content_type_required: bool = True
-
-    @staticmethod
-    def render_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
-        return registry_error_body(code, message, errors)
+    render_error = staticmethod(registry_error_body)
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         return parse_envelope(body), None

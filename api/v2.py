@@ -49,10 +49,7 @@ class V2Protocol:
     """Open Inference Protocol requests. tritonclient sends no Content-Type, so none is required."""
 
     content_type_required: bool = False
-
-    @staticmethod
-    def render_error(code: int, message: str, errors: dict[str, Any] | None) -> bytes:
-        return render_v2_error(code, message, errors)
+    render_error = staticmethod(render_v2_error)
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, InferRequest]:
         envelope, request = decode_request(body, version.spec)
@@ -66,14 +63,14 @@ class V2Protocol:
 
     def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> bytes:
         wanted = context.outputs or output_names(version)
-        tensors = [tensor for tensor in _tensors(version, outputs, wanted) if tensor["name"] in wanted]
+        tensors = [tensor for tensor in _tensors(version, outputs) if tensor["name"] in wanted]
         response = {"model_name": version.model, "model_version": version.version}
         if context.id is not None:
             response["id"] = context.id
         return orjson.dumps({**response, "outputs": tensors}, option=_NUMPY)
 
 
-def _tensors(version: ModelVersion, outputs: Outputs, wanted: tuple[str, ...]) -> list[dict[str, Any]]:
+def _tensors(version: ModelVersion, outputs: Outputs) -> list[dict[str, Any]]:
     """The output tensors, ``data`` as numpy arrays (flat, row-major) or as the label list."""
     if outputs.values is not None:
         values = np.ascontiguousarray(outputs.values, dtype=np.float64)
@@ -83,7 +80,7 @@ def _tensors(version: ModelVersion, outputs: Outputs, wanted: tuple[str, ...]) -
     if datatype == "BYTES" and not all(type(label) is str for label in version.labels or ()):
         labels = [str(label) for label in labels]
     tensors = [_tensor("label", datatype, [len(labels)], labels)]
-    if outputs.probabilities is not None and "probabilities" in wanted:
+    if outputs.probabilities is not None:
         proba = np.ascontiguousarray(outputs.probabilities, dtype=np.float64)
         tensors.append(_tensor("probabilities", "FP64", list(proba.shape), proba.reshape(-1)))
     return tensors
