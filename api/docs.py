@@ -66,7 +66,7 @@ def document_predict(api: Api, registry: Registry, pipeline: PredictPipeline) ->
         if not isinstance(route.protocol, ModelsProtocol):
             continue  # another protocol's routes document themselves (api.docs_v2)
         rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
-        operations[route.rule] = _generic_operation("<version:" in route.rule, models, bodies)
+        operations[route.rule] = _generic_operation(route.rule, models, bodies)
     document_rules(api, rules, {endpoint: {"post": operation} for endpoint, operation in operations.items()})
 
 
@@ -81,25 +81,33 @@ def document_rules(api: Api, rules: list[Rule], operations: dict[str, dict[str, 
         api.spec.path(rule=rule, operations=methods, parameters=parameters)
 
 
-def _generic_operation(with_version: bool, models: list[str], bodies: list[dict[str, str]]) -> dict[str, Any]:
-    parameters = [
-        {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": models}}
-    ]
-    summary = "Predict with the model's default version"
-    if with_version:
-        version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
-        parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
-        summary = "Predict with a version or an alias (latest, stable, ...)"
+def _generic_operation(rule: str, models: list[str], bodies: list[dict[str, str]]) -> dict[str, Any]:
+    with_version = "<version:version>" in rule
+    summary = "Predict with a version or an alias (latest, stable, ...)"
+    if not with_version:
+        summary = "Predict with the model's default version"
     body = {"anyOf": bodies, "description": GENERIC_NOTE}
     return {
         "tags": ["predict"],
         "summary": summary,
         "description": GENERIC_NOTE,
         "operationId": "predict_version" if with_version else "predict_default",
-        "parameters": parameters,
+        "parameters": path_parameters(rule, models),
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": _responses(),
     }
+
+
+def path_parameters(rule: str, models: list[str]) -> list[dict[str, Any]]:
+    """The path parameters of a werkzeug ``rule``: ``name`` (one of ``models``) and ``version``."""
+    parameters = []
+    if "<name>" in rule:
+        name = {"type": "string", "enum": models}
+        parameters.append({"name": "name", "in": "path", "required": True, "schema": name})
+    if "<version:version>" in rule:
+        version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
+        parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
+    return parameters
 
 
 def _responses() -> dict[str, Any]:

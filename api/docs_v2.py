@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Api
 from werkzeug.routing import Rule
 
-from api.docs import VERSION_PATTERN, document_rules, example_row, ref
+from api.docs import document_rules, example_row, path_parameters, ref
 from api.pipeline import PredictPipeline
 from api.v2 import V2Protocol, output_names
 from registry.registry import ModelVersion, Registry
@@ -108,13 +108,13 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
     rules, operations = [], {}
     for path, (summary, answer, codes) in GET_ANSWERS.items():
         rules.append(Rule(path, endpoint=path, defaults={}))
-        operations[path] = {"get": _operation(summary, answer, codes, _parameters(path, models))}
+        operations[path] = {"get": _operation(summary, answer, codes, path_parameters(path, models))}
     for route in pipeline.routes:
         if isinstance(route.protocol, V2Protocol):
             rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
             summary = "Infer (any model: each version's own path documents its tensors)"
             operations[route.rule] = {
-                "post": _infer(summary, "V2InferRequest", _parameters(route.rule, models))
+                "post": _infer(summary, "V2InferRequest", path_parameters(route.rule, models))
             }
     for version in registry.all_versions():
         path = f"/v2/models/{version.model}/versions/{version.version}/infer"
@@ -207,14 +207,3 @@ def _operation(
             "content": {"application/json": {"schema": ref("V2Error")}},
         }
     return {"tags": [TAG], "summary": summary, "parameters": parameters, "responses": responses}
-
-
-def _parameters(path: str, models: list[str]) -> list[dict[str, Any]]:
-    parameters = []
-    if "<name>" in path:
-        name = {"type": "string", "enum": models}
-        parameters.append({"name": "name", "in": "path", "required": True, "schema": name})
-    if "<version:version>" in path:
-        version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
-        parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
-    return parameters
