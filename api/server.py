@@ -42,6 +42,7 @@ class RegistryServer(BaseApplication):
         self.options = {
             **options,
             "when_ready": partial(_when_ready, watch=watch),
+            "post_fork": _post_fork,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
             "on_exit": _on_exit,
@@ -79,6 +80,10 @@ def _when_ready(arbiter: Any, watch: Path | None) -> None:
     log.info("serving on %s", ", ".join(str(a) for a in arbiter.LISTENERS), extra={"event": "start"})
     if watch is not None:
         watch_file(watch)(arbiter)
+
+
+def _post_fork(arbiter: Any, worker: Any) -> None:
+    worker.heed_stop_signals_while_booting(arbiter.SIG_QUEUE)
 
 
 def _post_worker_init(worker: Any) -> None:

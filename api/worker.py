@@ -16,11 +16,18 @@ Two deadlines bound what a client can hold:
 
 gunicorn writes its own errors (a request line too long, headers too large) as HTML; this worker
 writes them as our JSON error body instead.
+
+A worker told to stop while it boots stops: until gunicorn installs the worker's signal handlers,
+a forked worker runs the master's, which only queue the signal for a loop the worker never runs.
+A SIGTERM in that window (a pod stopped while a worker starts) was lost, and the master waited
+``graceful_timeout`` for a worker that would never exit.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import signal
 from typing import Any
 
 import gevent
@@ -31,6 +38,8 @@ from api.errors import registry_error_body
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
 
 class RequestDeadline(BaseException):
     """A request's I/O outlived its deadline. A BaseException, like ``gevent.Timeout``, so that no
@@ -39,6 +48,22 @@ class RequestDeadline(BaseException):
 
 class RegistryWorker(GeventWorker):
     """gevent worker with a deadline on each request's I/O and JSON for gunicorn's own errors."""
+
+    def heed_stop_signals_while_booting(self, inherited: queue.SimpleQueue[Any]) -> None:
+        """Called in the new worker right after the fork: stop once booted if told to stop before.
+
+        ``inherited`` is this process's copy of the master's signal queue, where the master's
+        handler put whatever arrived since the fork. A stop signal the master had queued for
+        itself means the master is stopping too, so heeding it is right either way.
+        """
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self.handle_exit)
+        while True:
+            try:
+                if inherited.get_nowait() in STOP_SIGNALS:
+                    self.alive = False
+            except queue.Empty:
+                return
 
     def init_process(self) -> None:
         util.write_error = write_json_error
