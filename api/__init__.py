@@ -1,100 +1,21 @@
-"""The HTTP layer: ``create_app(config)`` loads the registry and returns the app that serves it.
+"""The HTTP layer: ``api.create_app(config)`` loads the registry and returns the app that serves it.
 
-The top layer: it may import ``registry``, ``schemas`` and ``spec``; nothing imports it. Predictions
-go through one pipeline (api.pipeline) in front of Flask; Flask and flask-smorest serve the
-metadata, health and docs endpoints and the OpenAPI document.
+The top layer: it may import ``registry``, ``schemas`` and ``spec``; nothing imports it. The factory
+lives in api.app and is looked up from here on first use, so that importing ``api`` costs nothing:
+the ``model-registry`` command (api.entry_point) must install its SIGTERM handler before the
+seconds of importing Flask and scikit-learn.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from typing import Any
 
-from flask import Flask
-from flask_smorest import Api
-
-from api import docs, docs_v2, errors, health, home, metrics, models, state, v2_metadata
-from api.dispatch import Dispatcher
-from api.errors import ErrorRenderer
-from api.jsonio import OrjsonProvider
-from api.metrics import MetricsHook
-from api.pipeline import PredictPipeline, PredictRoute, VersionConverter
-from api.protocols import ModelsProtocol
-from api.request_log import RequestIdHook
-from api.v2 import V2Protocol
-from registry.loader import load_registry
-from registry.registry import Registry
-from registry.reload import reload_registry
-from spec.config import RegistryConfig, read_config
-
-API_VERSION = "1.0"
-PREDICT_ROUTES = (
-    PredictRoute("/models/<name>/<version:version>/predict", ModelsProtocol()),
-    PredictRoute("/models/<name>/predict", ModelsProtocol()),
-    PredictRoute("/v2/models/<name>/versions/<version:version>/infer", V2Protocol()),
-    PredictRoute("/v2/models/<name>/infer", V2Protocol()),
-)
-V2_PREFIX = "/v2"
+APP_FACTORY_NAMES = ("create_app", "create_app_for", "reload_app", "render_error_for")
 
 
-def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
-    """An app serving every version in ``config`` (a parsed config or the path of one).
+def __getattr__(name: str) -> Any:
+    if name in APP_FACTORY_NAMES:
+        from api import app
 
-    Loads every artifact now, once; raises ``ConfigError`` if the file itself is wrong. With a
-    ``token``, the /models endpoints require ``Authorization: Bearer <token>``.
-    """
-    if not isinstance(config, RegistryConfig):
-        config = read_config(Path(config))
-    return create_app_for(load_registry(config), token)
-
-
-def reload_app(app: Flask) -> Flask:
-    """A new app on the next registry (``registry.reload``): what serves is never dropped."""
-    registry = reload_registry(state.registry_of(app))
-    return create_app_for(registry, app.config["REGISTRY_TOKEN"], app.config["ACCESS_LOG"])
-
-
-def render_error_for(path: str) -> ErrorRenderer:
-    """The error renderer of the protocol a path belongs to: ``{"error"}`` under /v2."""
-    if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
-        return V2Protocol.render_error
-    return ModelsProtocol.render_error
-
-
-def create_app_for(registry: Registry, token: str | None = None, access_log: bool = True) -> Flask:
-    """An app serving an already-loaded ``registry``; ``access_log``: log a line per request."""
-    app = Flask(__name__)
-    app.json = OrjsonProvider(app)
-    app.config.update(
-        REGISTRY_TOKEN=token,
-        ACCESS_LOG=access_log,
-        API_TITLE="Model registry",
-        API_VERSION=API_VERSION,
-        OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,
-        API_SPEC_OPTIONS={
-            "info": {"description": "Versioned scikit-learn models behind validated JSON predictions."}
-        },
-    )
-    state.init_app(app, registry)
-    app.url_map.converters["version"] = VersionConverter
-    api = Api(app)
-    api.register_converter(VersionConverter, lambda converter: {"type": "string"})
-    for blueprint in (models.blp, health.blp):
-        api.register_blueprint(blueprint)
-    app.register_blueprint(v2_metadata.blp)
-    pipeline = PredictPipeline(registry, PREDICT_ROUTES)
-    docs.init_app(app)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(metrics.bp)
-    docs.document_predict(api, registry, pipeline)
-    docs_v2.document_v2(api, registry, pipeline)
-    errors.init_app(app, render_error_for)
-    dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
-    app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)
-    if metrics.multiprocess_dir() is None:  # under gunicorn each worker records what it serves
-        metrics.record_versions(registry)
-    return app
+        return getattr(app, name)
+    raise AttributeError(f"module 'api' has no attribute {name!r}")

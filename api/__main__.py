@@ -1,5 +1,5 @@
 """``python -m api`` is the same as the ``model-registry`` command."""
 
-from api.cli import run
+from api.entry_point import run
 
 run()

@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     """Serve with gunicorn until stopped; SIGHUP (or a change, with --watch) reloads the config."""
-    from api import create_app_for, reload_app
+    from api.app import create_app_for, reload_app
     from api.auth import read_token
     from api.metrics import enable_multiprocess
     from api.server import RegistryServer, gunicorn_options
@@ -123,8 +123,3 @@ def _parser() -> argparse.ArgumentParser:
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
     return parser
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
