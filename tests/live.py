@@ -131,9 +131,23 @@ def worker_pids(master: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def rss_mb(pid: int) -> float:
-    """A process's resident memory in MB, from /proc."""
+def proc_status(pid: int, field: str) -> str:
+    """A field of /proc/<pid>/status ("VmRSS", "SigCgt", ...), as written there."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+        name, _, value = line.partition(":")
+        if name == field:
+            return value.strip()
+    raise KeyError(f"{field} not in /proc/{pid}/status")
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (0 for a zombie, which has none)."""
+    try:
+        return int(proc_status(pid, "VmRSS").split()[0]) / 1024
+    except KeyError:
+        return 0.0
+
+
+def catches(pid: int, sig: int) -> bool:
+    """Whether the process has a handler for ``sig``."""
+    return bool(int(proc_status(pid, "SigCgt"), 16) >> (sig - 1) & 1)

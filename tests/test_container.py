@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from deploy.build_image import BASE_IMAGE, RUN_OPTIONS, image_name
-from tests.live import free_port, request, wait_until
+from tests.live import catches, free_port, request, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -144,3 +145,22 @@ def test_sigterm_stops_it_promptly_and_cleanly(running: Container) -> None:
     exit_code = podman("inspect", "--format", "{{.State.ExitCode}}", running.id).stdout.strip()
     assert exit_code == "0", logs(running)[-3000:]
     assert "Shutting down: Master" in logs(running)
+
+
+def test_sigterm_while_starting_stops_it_promptly(image: str) -> None:
+    """PID 1 gets no default action for a signal: the command takes SIGTERM before its seconds of
+    imports and loading, so a pod deleted while it starts stops at once, with status 128 + 15."""
+    container = start(image)
+    try:
+        pid = int(podman("inspect", "--format", "{{.State.Pid}}", container.id).stdout)
+        wait_until(lambda: catches(pid, signal.SIGTERM), 10, "the server never took SIGTERM")
+        started = time.monotonic()
+        stop = podman("stop", "--time", "10", container.id)
+        elapsed = time.monotonic() - started
+        assert stop.returncode == 0, stop.stderr
+        assert "Starting gunicorn" not in logs(container), "too late: it had started before the signal"
+        assert elapsed < 8, f"podman stop took {elapsed:.1f} s: the SIGTERM was lost"
+        exit_code = podman("inspect", "--format", "{{.State.ExitCode}}", container.id).stdout.strip()
+        assert exit_code == str(128 + signal.SIGTERM), logs(container)[-3000:]
+    finally:
+        remove(container)

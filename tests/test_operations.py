@@ -178,6 +178,6 @@ def metrics_dir(server: LiveServer) -> Path:
     """The server's private metrics folder: the one holding its workers' files."""
     workers = worker_pids(server.process.pid)
     for folder in Path(tempfile.gettempdir()).glob("model-registry-metrics-*"):
-        if any(folder.glob(f"*_{pid}.db") for pid in workers):
+        if any(next(folder.glob(f"*_{pid}.db"), None) for pid in workers):
             return folder
     raise AssertionError("no metrics folder holds this server's files")
