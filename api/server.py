@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from api.logs import logging_config
 from api.metrics import archive_dead_worker, record_reload, record_versions
@@ -111,6 +112,17 @@ def freeze_loaded_objects() -> None:
     gc.freeze()
 
 
+class ServerLogger(Logger):
+    """gunicorn's logger minus its access log: api.request_log writes one line per request.
+
+    gunicorn builds its access-log fields for every request whenever a logging config is given,
+    even with its access logger silenced: about 3% of a 1,000-row request's time.
+    """
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
+
+
 KEEPALIVE_S = 5  # how long an idle connection is kept, and how long a request's headers may take
 
 
@@ -129,6 +141,7 @@ def gunicorn_options(
         "timeout": timeout,
         "graceful_timeout": timeout,
         "accesslog": None,
+        "logger_class": ServerLogger,
         "errorlog": "-",
         "loglevel": log_level.lower(),
         "logconfig_dict": logging_config(log_format, log_level),
