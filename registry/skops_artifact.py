@@ -1,12 +1,14 @@
 """Read ``.skops`` artifacts: skops rebuilds the object without running code from the file, and
-refuses every type that is neither one of its safe defaults nor trusted by name."""
+refuses every type that is neither one of its safe defaults nor trusted by name.
+
+skops is imported on first use: importing it costs 0.3-0.4 s (it pulls in scipy.stats and pytest
+through sklearn's testing helpers), a third of start-up for a store that holds no .skops file.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-
-import skops.io
 
 
 class UntrustedTypesError(Exception):
@@ -22,6 +24,8 @@ class UntrustedTypesError(Exception):
 
 def untrusted_types(data: bytes) -> list[str]:
     """Every type in the file that skops does not trust by default, sorted."""
+    import skops.io
+
     return sorted(skops.io.get_untrusted_types(data=data))
 
 
@@ -31,4 +35,6 @@ def load_skops(data: bytes, trusted: Iterable[str]) -> Any:
     missing = set(untrusted_types(data)) - set(trusted)
     if missing:
         raise UntrustedTypesError(missing)
+    import skops.io
+
     return skops.io.loads(data, trusted=trusted)
