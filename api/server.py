@@ -25,6 +25,7 @@ from gunicorn.glogging import Logger
 from api.logs import logging_config
 from api.metrics import archive_dead_worker, record_reload, record_versions
 from api.state import registry_of
+from api.worker import block_stop_signals, unblock_stop_signals
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,16 @@ class RegistryServer(BaseApplication):
         self.options = {
             **options,
             "when_ready": partial(_when_ready, watch=watch),
+            "pre_fork": _pre_fork,
             "post_fork": _post_fork,
             "post_worker_init": _post_worker_init,
             "child_exit": _child_exit,
             "on_exit": _on_exit,
         }
         self.rebuild = rebuild
+        # The master forks workers with the stop signals blocked (api.worker); it takes them again
+        # as soon as fork() returns.
+        os.register_at_fork(after_in_parent=unblock_stop_signals)
         freeze_loaded_objects()
         super().__init__()
 
@@ -81,6 +86,10 @@ def _when_ready(arbiter: Any, watch: Path | None) -> None:
     log.info("serving on %s", ", ".join(str(a) for a in arbiter.LISTENERS), extra={"event": "start"})
     if watch is not None:
         watch_file(watch)(arbiter)
+
+
+def _pre_fork(arbiter: Any, worker: Any) -> None:
+    block_stop_signals()
 
 
 def _post_fork(arbiter: Any, worker: Any) -> None:

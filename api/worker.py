@@ -20,7 +20,9 @@ writes them as our JSON error body instead.
 A worker told to stop while it boots stops: until gunicorn installs the worker's signal handlers,
 a forked worker runs the master's, which only queue the signal for a loop the worker never runs.
 A SIGTERM in that window (a pod stopped while a worker starts) was lost, and the master waited
-``graceful_timeout`` for a worker that would never exit.
+``graceful_timeout`` for a worker that would never exit. So the master forks with the stop signals
+blocked (a signal that reaches a child before Python's after-fork code runs is dropped), and the
+child unblocks them once its own handlers are in place; one sent meanwhile waits, pending.
 """
 
 from __future__ import annotations
@@ -63,7 +65,8 @@ class RegistryWorker(GeventWorker):
                 if inherited.get_nowait() in STOP_SIGNALS:
                     self.alive = False
             except queue.Empty:
-                return
+                break
+        unblock_stop_signals()  # one sent since the fork is delivered now, to handle_exit
 
     def init_process(self) -> None:
         util.write_error = write_json_error
@@ -90,6 +93,16 @@ class RegistryWorker(GeventWorker):
             raise StopIteration from None
         finally:
             deadline.close()
+
+
+def block_stop_signals() -> None:
+    """Hold SIGTERM, SIGINT and SIGQUIT pending in this process (the master, about to fork)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def unblock_stop_signals() -> None:
+    """Deliver the stop signals again, any held one first."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:

@@ -3,10 +3,15 @@ and while a worker boots (a window gunicorn's own handlers leave open)."""
 
 from __future__ import annotations
 
+import queue
 import signal
 import subprocess
+import threading
 import time
 
+import pytest
+
+from api.worker import STOP_SIGNALS, RegistryWorker
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import COMMAND, catches, free_port
 
@@ -17,6 +22,21 @@ PROMPT = 10
 def start(*args: str) -> subprocess.Popen[str]:
     command = [str(COMMAND), "serve", "--config", str(EXAMPLE_CONFIG), "--port", str(free_port()), *args]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def read_lines(process: subprocess.Popen[str]) -> queue.SimpleQueue[str | None]:
+    """The process's stderr lines as they come, then None, read by a thread so that waiting for
+    one can time out."""
+    lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
 
 
 def stop_time(process: subprocess.Popen[str]) -> float:
@@ -53,20 +73,54 @@ def test_sigterm_while_a_worker_boots_stops_the_server_promptly() -> None:
     keep the master waiting the whole graceful timeout. Two rounds: the window is tens of ms."""
     for _ in range(2):
         process = start("--workers", "1", "--timeout", str(GRACEFUL_TIMEOUT))
-        assert process.stderr is not None
-        booting = 0
-        lines = []
-        for line in process.stderr:
-            lines.append(line)
-            if "Booting worker" in line:
-                booting += 1
-                if booting == 1:
-                    process.send_signal(signal.SIGTTIN)
-                else:
-                    break
-        assert booting == 2, "".join(lines[-20:])
-        elapsed = stop_time(process)
-        log = "".join(lines) + process.stderr.read()
-        assert process.returncode == 0, log[-2000:]
-        assert elapsed < PROMPT, f"took {elapsed:.1f} s: a booting worker lost the SIGTERM\n{log[-2000:]}"
-        assert "Shutting down: Master" in log
+        try:
+            stop_a_booting_worker(process)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def stop_a_booting_worker(process: subprocess.Popen[str]) -> None:
+    lines = read_lines(process)
+    seen: list[str] = []
+    booting = 0
+    while booting < 2:
+        line = lines.get(timeout=30)  # queue.Empty fails the test rather than hanging it
+        assert line is not None, "".join(seen[-20:])
+        seen.append(line)
+        if "Booting worker" in line:
+            booting += 1
+            if booting == 1:
+                process.send_signal(signal.SIGTTIN)
+    elapsed = stop_time(process)
+    log = "".join(seen + list(iter(lines.get, None)))
+    assert process.returncode == 0, log[-2000:]
+    assert elapsed < PROMPT, f"took {elapsed:.1f} s: a booting worker lost the SIGTERM\n{log[-2000:]}"
+    assert "Shutting down: Master" in log
+
+
+@pytest.mark.parametrize(
+    ("queued", "stops"),
+    [
+        ((signal.SIGHUP, signal.SIGTERM), True),
+        ((signal.SIGQUIT,), True),
+        ((signal.SIGHUP, signal.SIGCHLD), False),
+    ],
+)
+def test_a_stop_signal_queued_since_the_fork_stops_the_worker_once_booted(queued: tuple, stops: bool) -> None:
+    """What the master's handler queued in the new worker's copy of its queue: a stop signal there
+    makes the worker leave its loop at once; a reload, a child's exit and the like do not."""
+    worker = RegistryWorker.__new__(RegistryWorker)  # this method needs no gunicorn config
+    worker.alive = True
+    inherited: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for sig in queued:
+        inherited.put(sig)
+    saved = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
+    try:
+        worker.heed_stop_signals_while_booting(inherited)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert worker.alive is not stops
+    assert inherited.empty()
