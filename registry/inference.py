@@ -145,10 +145,15 @@ def sklearn_class_name(estimator: Any) -> str | None:
 
 def _split(estimator: Any) -> tuple[tuple[Any, ...], Any]:
     """(the transformers before the last step, the last step) of a Pipeline, skipping the steps
-    set to None or "passthrough" as the Pipeline does; ((), estimator) otherwise."""
-    if isinstance(estimator, Pipeline):
+    set to None or "passthrough" as the Pipeline does; ((), estimator) otherwise.
+
+    A subclass of Pipeline (imbalanced-learn's skips its samplers) keeps its own ``transform``:
+    its head is one step, the sliced pipeline."""
+    if type(estimator) is Pipeline:
         steps = [step for _, step in estimator.steps]
         return tuple(s for s in steps[:-1] if s is not None and s != "passthrough"), steps[-1]
+    if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
+        return (estimator[:-1],), estimator.steps[-1][1]
     return (), estimator
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from sklearn.datasets import load_iris
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from registry.inference import _is_sequential_forest, forest_proba
+from registry.inference import Predictor, _is_sequential_forest, forest_proba
+from spec.config import VersionSpec
+from spec.features import FeatureSpec
 
 
 @pytest.mark.parametrize("forest_class", [RandomForestClassifier, ExtraTreesClassifier])
@@ -26,3 +34,41 @@ def test_forest_proba_is_bit_identical(forest_class: type, with_gaps: bool) -> N
 def test_parallel_forests_keep_their_own_path() -> None:
     forest = RandomForestClassifier(n_estimators=3, n_jobs=2).fit(np.eye(4), [0, 1, 0, 1])
     assert not _is_sequential_forest(forest)
+
+
+FOUR_NUMBERS = VersionSpec("iris", "1", "x.joblib", tuple(FeatureSpec(f"f{i}", "number") for i in range(4)))
+
+
+class SkippingPipeline(Pipeline):
+    """A Pipeline subclass whose transform differs from running its steps (as imbalanced-learn's,
+    which skips its samplers): here it skips a step named "noise"."""
+
+    def transform(self, X: Any, **params: Any) -> Any:
+        for name, step in self.steps:
+            if name != "noise":
+                X = step.transform(X)
+        return X
+
+
+@pytest.mark.parametrize("passthrough", [None, "passthrough"])
+def test_pipeline_steps_give_what_the_pipeline_gives(passthrough: Any) -> None:
+    X, y = load_iris(return_X_y=True)
+    pipeline = Pipeline([("scale", StandardScaler()), ("skip", passthrough), ("model", LogisticRegression())])
+    pipeline.fit(X, y)
+    spec = FOUR_NUMBERS
+    predictor = Predictor(spec, pipeline, "classification", tuple(pipeline.classes_))
+    assert [type(step) for step in predictor.transforms] == [StandardScaler]
+    outputs = predictor.predict({f"f{i}": X[:, i] for i in range(4)})
+    np.testing.assert_allclose(outputs.probabilities, pipeline.predict_proba(X), rtol=1e-12)
+
+
+def test_a_pipeline_subclass_keeps_its_own_transform() -> None:
+    X, y = load_iris(return_X_y=True)
+    scaler = StandardScaler().fit(X)
+    model = LogisticRegression().fit(scaler.transform(X), y)
+    noise = FunctionTransformer(lambda a: a * 0).fit(X)
+    pipeline = SkippingPipeline([("scale", scaler), ("noise", noise), ("model", model)])
+    predictor = Predictor(FOUR_NUMBERS, pipeline, "classification", tuple(model.classes_))
+    assert [type(step) for step in predictor.transforms] == [SkippingPipeline]
+    outputs = predictor.predict({f"f{i}": X[:, i] for i in range(4)})
+    np.testing.assert_allclose(outputs.probabilities, model.predict_proba(scaler.transform(X)), rtol=1e-12)
