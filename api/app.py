@@ -62,7 +62,7 @@ def render_error_for(path: str) -> ErrorRenderer:
 
 def create_app_for(registry: Registry, token: str | None = None, access_log: bool = True) -> Flask:
     """An app serving an already-loaded ``registry``; ``access_log``: log a line per request."""
-    app = Flask(__name__)
+    app = Flask("api")  # the package: its templates, and "api" as the name of Flask's logger
     app.json = OrjsonProvider(app)
     app.config.update(
         REGISTRY_TOKEN=token,

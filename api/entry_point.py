@@ -4,6 +4,8 @@ Importing Flask and scikit-learn, then loading the models, takes seconds. In a c
 is PID 1, and the kernel drops any signal PID 1 has no handler for: a SIGTERM in those seconds (a pod
 deleted while it starts) was lost, and the pod waited out its grace period for a SIGKILL. So the
 first thing the command does is take SIGTERM; gunicorn's master replaces the handler once it runs.
+Best effort: the few milliseconds before this module runs remain, and a SystemExit raised inside a
+finalizer is printed and ignored by Python (none runs at start-up here).
 """
 
 from __future__ import annotations
