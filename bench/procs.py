@@ -203,7 +203,12 @@ def memory_mb(pid: int) -> tuple[float, float | None]:
 
 def kb_field(path: Path, key: str) -> int:
     """The kB value on the line of ``path`` that starts with ``key``."""
+    return int(field(path, key).split()[0])
+
+
+def field(path: Path, key: str) -> str:
+    """What follows ``key`` on the line of ``path`` (a /proc status-like file) that starts with it."""
     for line in path.read_text().splitlines():
         if line.startswith(key):
-            return int(line.split()[1])
+            return line[len(key) :].strip()
     raise ValueError(f"{path} has no {key} line")

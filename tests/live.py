@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from bench.procs import field, kb_field
+
 COMMAND = Path(sys.executable).parent / "model-registry"
 
 
@@ -131,23 +133,14 @@ def worker_pids(master: int) -> set[int]:
     return {int(pid) for pid in children}
 
 
-def proc_status(pid: int, field: str) -> str:
-    """A field of /proc/<pid>/status ("VmRSS", "SigCgt", ...), as written there."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name == field:
-            return value.strip()
-    raise KeyError(f"{field} not in /proc/{pid}/status")
-
-
 def rss_mb(pid: int) -> float:
     """A process's resident memory in MB (0 for a zombie, which has none)."""
     try:
-        return int(proc_status(pid, "VmRSS").split()[0]) / 1024
-    except KeyError:
+        return kb_field(Path(f"/proc/{pid}/status"), "VmRSS:") / 1024
+    except ValueError:
         return 0.0
 
 
 def catches(pid: int, sig: int) -> bool:
     """Whether the process has a handler for ``sig``."""
-    return bool(int(proc_status(pid, "SigCgt"), 16) >> (sig - 1) & 1)
+    return bool(int(field(Path(f"/proc/{pid}/status"), "SigCgt:"), 16) >> (sig - 1) & 1)
