@@ -22,6 +22,12 @@ def infer_task(estimator: Any) -> str | None:
     return None
 
 
+def sklearn_class_name(estimator: Any) -> str | None:
+    """The class name of a scikit-learn estimator (not of a subclass defined elsewhere), else None."""
+    cls = type(estimator)
+    return cls.__name__ if cls.__module__.startswith("sklearn.") else None
+
+
 def final_estimator(estimator: Any) -> Any:
     """The last step of a (nested) Pipeline, or the estimator itself."""
     while isinstance(estimator, Pipeline):

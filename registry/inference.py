@@ -20,6 +20,8 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
+from registry.estimator_checks import sklearn_class_name
+from registry.linear import linear_plan, verified_plan
 from spec.config import VersionSpec
 from spec.errors import PredictionError
 
@@ -66,8 +68,41 @@ class Predictor:
         self.has_proba = hasattr(self.final, "predict_proba")
         self.argmax_labels = self.has_proba and sklearn_class_name(self.final) in ARGMAX_CLASSIFIERS
         self.predict_proba = self.final.predict_proba if self.has_proba else None
+        self.predict_values = self.final.predict
         if _is_sequential_forest(self.final):
             self.predict_proba = partial(forest_proba, self.final)
+        self.linear = self._use_linear_plan()
+
+    def _use_linear_plan(self) -> bool:
+        """Evaluate a scaled linear model from its coefficients (registry.linear) when its answers
+        on probe rows are sklearn's; only for finite numeric input, which sklearn would not refuse."""
+        if not (self.array_input and self.assume_finite):
+            return False
+        bounds = [(f.minimum, f.maximum) for f in self.spec.features]
+        reference = self.predict_proba if self.task == "classification" else self.predict_values
+        plan = verified_plan(
+            linear_plan(self.transforms, self.final, self.task), self._sklearn(reference), bounds
+        )
+        if plan is None:
+            return False
+        self.transforms = ()
+        if self.task == "classification":
+            self.predict_proba = plan
+        else:
+            self.predict_values = plan
+        return True
+
+    def _sklearn(self, final: Any) -> Any:
+        """``final`` after the transforms, as ``_predict`` runs them, for a float array."""
+
+        def run(X: np.ndarray) -> Any:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
+                for step in self.transforms:
+                    X = step.transform(X)
+                return final(X)
+
+        return run
 
     def predict(self, columns: Mapping[str, np.ndarray]) -> Outputs:
         """The estimator's outputs for the rows, in order; raises ``PredictionError`` if it fails."""
@@ -91,7 +126,7 @@ class Predictor:
         for step in self.transforms:
             X = step.transform(X)
         if self.task != "classification":
-            return Outputs(values=np.asarray(self.final.predict(X)))
+            return Outputs(values=np.asarray(self.predict_values(X)))
         if not self.has_proba:
             return Outputs(labels=self.final.predict(X).tolist())
         proba = self.predict_proba(X)
@@ -135,12 +170,6 @@ def _is_sequential_forest(estimator: Any) -> bool:
         and estimator.n_jobs in (None, 1)
         and hasattr(estimator, "_validate_X_predict")
     )
-
-
-def sklearn_class_name(estimator: Any) -> str | None:
-    """The class name of a scikit-learn estimator (not of a subclass defined elsewhere), else None."""
-    cls = type(estimator)
-    return cls.__name__ if cls.__module__.startswith("sklearn.") else None
 
 
 def _split(estimator: Any) -> tuple[tuple[Any, ...], Any]:

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from registry.inference import Predictor, _is_sequential_forest, forest_proba
+from registry.inference import Predictor, _is_sequential_forest, _split, forest_proba
 from spec.config import VersionSpec
 from spec.features import FeatureSpec
 
@@ -56,8 +56,9 @@ def test_pipeline_steps_give_what_the_pipeline_gives(passthrough: Any) -> None:
     pipeline = Pipeline([("scale", StandardScaler()), ("skip", passthrough), ("model", LogisticRegression())])
     pipeline.fit(X, y)
     spec = FOUR_NUMBERS
+    transforms, final = _split(pipeline)
+    assert [type(step) for step in transforms] == [StandardScaler] and final is pipeline[-1]
     predictor = Predictor(spec, pipeline, "classification", tuple(pipeline.classes_))
-    assert [type(step) for step in predictor.transforms] == [StandardScaler]
     outputs = predictor.predict({f"f{i}": X[:, i] for i in range(4)})
     np.testing.assert_allclose(outputs.probabilities, pipeline.predict_proba(X), rtol=1e-12)
 
