@@ -5,6 +5,7 @@ The errors raised are werkzeug's HTTP exceptions, rendered by whichever protocol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -20,8 +21,13 @@ def is_json(content_type: str) -> bool:
     return mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
 
-def read_json_body(environ: dict[str, Any], limit: int, content_type_required: bool = True) -> Any:
-    """The request body parsed as JSON.
+def read_json_body(
+    environ: dict[str, Any],
+    limit: int,
+    content_type_required: bool = True,
+    loads: Callable[[bytes], Any] = orjson.loads,
+) -> Any:
+    """The request body parsed as JSON by ``loads`` (which raises ``ValueError`` for what is not JSON).
 
     Raises 415 unless the Content-Type is JSON (or, when not ``content_type_required``, absent),
     413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
@@ -40,8 +46,8 @@ def read_json_body(environ: dict[str, Any], limit: int, content_type_required: b
     if not data.strip():
         raise BadRequest("The body is empty; send a JSON object of features.")
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        return loads(data)
+    except ValueError as exc:  # orjson.JSONDecodeError is one
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
 
 

@@ -111,7 +111,9 @@ class PredictPipeline:
         self, environ: dict[str, Any], protocol: PredictProtocol, found: ModelVersion, served: Served
     ) -> bytes:
         settings = self.registry.config.server
-        payload = read_json_body(environ, settings.max_body_bytes, protocol.content_type_required)
+        payload = read_json_body(
+            environ, settings.max_body_bytes, protocol.content_type_required, protocol.loads
+        )
         envelope, context = protocol.envelope(payload, found)
         if envelope.n_rows > settings.max_rows:
             raise TooManyRowsError(envelope.n_rows, settings.max_rows)

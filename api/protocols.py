@@ -5,6 +5,7 @@ is another beside it (api.pipeline.PredictPipeline takes any number).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ class PredictProtocol(Protocol):
 
     content_type_required: bool  # False: a body with no Content-Type is taken as JSON
     render_error: ErrorRenderer
+    loads: Callable[[bytes], Any]  # the JSON parser; raises ValueError for what is not JSON
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         """The rows the body carries for ``version`` (whose features may tell how to read it), and
@@ -39,6 +41,7 @@ class ModelsProtocol:
 
     content_type_required: bool = True
     render_error = staticmethod(registry_error_body)
+    loads = staticmethod(orjson.loads)
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         return parse_envelope(body), None

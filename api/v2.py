@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from api.v2_json import parse_infer_body
 from registry.inference import Outputs
 from registry.registry import ModelVersion
 from schemas.envelope import Envelope
@@ -50,6 +51,7 @@ class V2Protocol:
 
     content_type_required: bool = False
     render_error = staticmethod(render_v2_error)
+    loads = staticmethod(parse_infer_body)  # numeric tensors straight into arrays
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, InferRequest]:
         envelope, request = decode_request(body, version.spec)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from schemas.envelope import NumberColumn
 from spec.features import FeatureSpec
 
 NONE_TYPE = type(None)
@@ -54,8 +55,14 @@ class ColumnCheck:
         self.allowed_types = allowed | {NONE_TYPE} if self.optional else allowed
         self.categories = frozenset(feature.categories) if feature.categories else None
 
-    def check(self, values: list[Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """``(array, None)`` when every value is valid, else ``(None, mask of the rows to describe)``."""
+    def check(self, values: Sequence[Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(array, None)`` when every value is valid, else ``(None, mask of the rows to describe)``.
+
+        ``values`` is a list, or a ``NumberColumn`` (JSON numbers already in float64)."""
+        if type(values) is NumberColumn:
+            if self.numeric:
+                return self._check_numbers(values.array)
+            values = values.as_list()
         if set(map(type, values)) <= self.allowed_types:
             if self.numeric:
                 return self._check_numbers(values)
@@ -63,9 +70,9 @@ class ColumnCheck:
                 return feature_array(self.feature, values), None
         return None, np.fromiter((not self.is_valid(v) for v in values), dtype=bool, count=len(values))
 
-    def _check_numbers(self, values: list[Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    def _check_numbers(self, values: Sequence[Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
         try:
-            array = np.array(values, dtype=np.float64)
+            array = np.asarray(values, dtype=np.float64)
         except OverflowError:  # an integer too large for a float
             return None, np.fromiter((not self.is_valid(v) for v in values), dtype=bool, count=len(values))
         if self._all_in_range(array):

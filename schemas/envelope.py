@@ -6,14 +6,39 @@ turned into rows, unless a row has to be described in an error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from schemas.messages import listed_names
 from spec.errors import InvalidInputError
 
 ENVELOPES = ("instances", "inputs", "data")
 _SHAPES = 'one row of features, {"instances": [rows]}, {"inputs": {feature: [values]}} or {"data": ...}'
+
+
+@dataclass(frozen=True)
+class NumberColumn(Sequence[Any]):
+    """A column of JSON numbers decoded straight into float64, with no Python object per value.
+
+    ``sent`` still gives each value as the client wrote it (``25``, not ``25.0``), read on demand
+    when a row has to be described in an error message.
+    """
+
+    array: np.ndarray  # float64, one value per row
+    sent: Sequence[Any]
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.sent[index]
+
+    def as_list(self) -> list[Any]:
+        """The values as sent, as a list."""
+        return list(self.sent)
 
 
 @dataclass(frozen=True)
@@ -24,7 +49,7 @@ class Envelope:
     """
 
     rows: list[Any] | None = None
-    columns: dict[str, list[Any]] | None = None
+    columns: dict[str, Sequence[Any]] | None = None  # lists, or NumberColumns
     batched: bool = False
 
     @property

@@ -10,10 +10,11 @@ with a declared code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, NumberColumn
 from schemas.fields import shown
 from schemas.messages import listed_names, shown_name
 from spec.config import VersionSpec
@@ -58,11 +59,14 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
     codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
-    columns: dict[str, list[Any]] = {}
+    numeric = {f.name for f in spec.features if f.type in ("number", "integer")}
+    columns: dict[str, Sequence[Any]] = {}
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
         if name in columns:
             raise InvalidInputError(f"The tensor {shown_name(name)} is sent twice.")
+        if type(values) is NumberColumn and name not in numeric:
+            values = values.as_list()  # categories and booleans are checked as the values sent
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
     _same_lengths(columns)
     return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
@@ -83,8 +87,9 @@ def _as_codes(values: list[Any], codes: dict[Any, int]) -> list[Any]:
     return [codes.get(v, v) if type(v) in (str, float) else v for v in values]
 
 
-def _tensor_column(index: int, tensor: Any) -> tuple[str, list[Any]]:
-    """``(name, flat data)`` of one input tensor, its framing checked."""
+def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
+    """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
+    ``NumberColumn`` (api.v2_json parses flat numbers straight into one), else as a list."""
     if not isinstance(tensor, dict):
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")
@@ -98,9 +103,9 @@ def _tensor_column(index: int, tensor: Any) -> tuple[str, list[Any]]:
         raise InvalidInputError(f"{where}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}.")
     rows = _rows_of_shape(where, tensor.get("shape"))
     data = tensor.get("data")
-    if not isinstance(data, list):
+    if not isinstance(data, list | NumberColumn):
         raise InvalidInputError(f"{where}: 'data' must be a list of values.")
-    values = _flattened(where, data)
+    values = data if type(data) is NumberColumn else _flattened(where, data)
     if len(values) != rows:
         raise InvalidInputError(f"{where}: its shape holds {rows} values but its data has {len(values)}.")
     return name, values

@@ -267,3 +267,28 @@ def test_token_guards_v2_models(tiny_store: Path) -> None:
     }
     assert client.get("/v2/models/flowers", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/v2/health/ready").status_code == 200
+
+
+@pytest.mark.parametrize("bad", [25, 25.5, True, None, "1", [1.0]])
+def test_a_bad_number_in_a_numeric_tensor_gets_the_predict_message(
+    example_client: FlaskClient, bad: Any
+) -> None:
+    """Numeric tensors are parsed straight into arrays (api.v2_json); a bad value must still be
+    worded as /models words it, from the value as sent."""
+    columns = iris_columns()
+    columns["petal_width_cm"] = [0.2, bad]
+    body = tensors(columns)
+    body["inputs"][-1]["datatype"] = "FP64"
+    status, answer = infer(example_client, "/v2/models/iris/infer", body)
+    predicted = example_client.post("/models/iris/1/predict", json={"inputs": columns}).get_json()
+    assert status == 400
+    assert answer == {"error": predicted["message"]}
+
+
+def test_a_body_that_is_not_json_is_a_400_in_a_sentence(example_client: FlaskClient) -> None:
+    response = example_client.post("/v2/models/iris/infer", data=b'{"inputs": [1, 2,]}')
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "The body is not valid JSON: The JSON document has an improper structure: "
+        "missing or superfluous commas, braces, missing keys, etc."
+    }

@@ -1,0 +1,166 @@
+"""The V2 body parser (simdjson) gives what orjson gives, with flat numeric data as float64 arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.v2_json import InvalidJSON, parse_infer_body
+from schemas.envelope import NumberColumn
+
+INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+# A quote, a backslash or a control character is escaped in JSON; simdjson cannot look such keys up.
+TEXT = st.text(alphabet=st.sampled_from(list('ab[]{}",:é\\') + ["\x1f", "\n"]), max_size=4)
+SCALARS = st.one_of(FLOATS, INT64, st.booleans(), st.none(), TEXT)
+NUMBERS = st.lists(st.one_of(FLOATS, INT64), min_size=0, max_size=30)
+DATA = st.one_of(
+    NUMBERS,
+    NUMBERS.map(lambda values: [[v] for v in values]),  # shape [n, 1], nested
+    st.lists(st.one_of(SCALARS, st.lists(FLOATS, max_size=2)), max_size=10),
+    SCALARS,
+)
+TENSOR = st.fixed_dictionaries(
+    {"name": TEXT, "datatype": st.sampled_from(["FP64", "INT64", "BYTES"]), "data": DATA},
+    optional={
+        "shape": st.lists(st.integers(0, 40), max_size=2),
+        "parameters": st.dictionaries(TEXT, SCALARS),
+        "\x1f": SCALARS,
+    },
+)
+BODY = st.fixed_dictionaries(
+    {"inputs": st.one_of(st.lists(TENSOR, max_size=4), SCALARS)},
+    optional={
+        "id": TEXT,
+        "outputs": st.lists(st.fixed_dictionaries({"name": TEXT}), max_size=2),
+        "parameters": st.dictionaries(TEXT, st.one_of(SCALARS, st.lists(SCALARS, max_size=2))),
+    },
+)
+
+
+def plain(value: Any) -> Any:
+    """The parsed body with every NumberColumn back as the list of values sent."""
+    if isinstance(value, NumberColumn):
+        return value.as_list()
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def number_columns(body: Any) -> list[NumberColumn]:
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    tensors = inputs if isinstance(inputs, list) else []
+    return [t["data"] for t in tensors if isinstance(t, dict) and isinstance(t.get("data"), NumberColumn)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(BODY)
+def test_the_parsed_body_is_what_orjson_reads(body: dict[str, Any]) -> None:
+    raw = orjson.dumps(body)
+    parsed = parse_infer_body(raw)
+    assert plain(parsed) == orjson.loads(raw)
+    for column in number_columns(parsed):
+        assert column.array.dtype == np.float64 and column.array.flags.writeable
+        assert np.array_equal(column.array, np.array(column.as_list(), dtype=np.float64))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=60), BODY.map(orjson.dumps).flatmap(lambda raw: st.just(raw[: len(raw) // 2]))
+    )
+)
+def test_any_bytes_parse_as_orjson_reads_them_or_are_refused(raw: bytes) -> None:
+    """Truncated bodies and random bytes: the same value as orjson, or InvalidJSON, never another error."""
+    try:
+        expected = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        with pytest.raises(InvalidJSON):
+            parse_infer_body(raw)
+        return
+    assert plain(parse_infer_body(raw)) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"inputs": [{"n\\u0061me": "a", "d\\u0061ta": [1.0, 2.0]}]}',
+        b'{"\\u0069nputs": [{"name": "a", "data": [1.0]}], "id": "x"}',
+        b'{"inputs": [{"name": "a", "data": [1.0], "\\u001f": 1}]}',
+    ],
+)
+def test_escaped_keys_are_read_as_orjson_reads_them(raw: bytes) -> None:
+    """simdjson looks keys up by their raw text; an escaped key must still be found."""
+    assert plain(parse_infer_body(raw)) == orjson.loads(raw)
+
+
+def tensor(data: str) -> bytes:
+    return b'{"inputs": [{"name": "a", "shape": [2], "datatype": "FP64", "data": %s}]}' % data.encode()
+
+
+def test_flat_numbers_become_arrays_and_keep_the_values_sent() -> None:
+    [column] = number_columns(parse_infer_body(tensor("[25, 1.5e-3]")))
+    assert column.array.tolist() == [25.0, 0.0015]
+    assert column[0] == 25 and type(column[0]) is int and len(column) == 2
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[[1.0], [2.0]]",  # nested: simdjson would flatten it, the validator must see the rows
+        "[1.0, [2.0, 3.0], []]",  # as many numbers as elements, yet nested
+        "[1.0, true]",
+        "[1.0, null]",
+        '[1.0, "2"]',
+    ],
+)
+def test_anything_but_flat_numbers_stays_a_list(data: str) -> None:
+    parsed = parse_infer_body(tensor(data))
+    assert number_columns(parsed) == []
+    assert parsed == orjson.loads(tensor(data))
+
+
+def test_a_bracket_in_a_string_only_costs_the_fast_path() -> None:
+    raw = b'{"id": "[x]", ' + tensor("[1.0, 2.0]")[1:]
+    parsed = parse_infer_body(raw)
+    assert parsed == orjson.loads(raw) and number_columns(parsed) == []
+
+
+def test_a_key_sent_twice_keeps_its_last_value_as_orjson_does() -> None:
+    raw = b'{"inputs": [{"name": "a", "data": [1.0], "data": [2.0, 3.0]}], "id": "x", "id": "y"}'
+    assert (
+        plain(parse_infer_body(raw))
+        == orjson.loads(raw)
+        == {
+            "inputs": [{"name": "a", "data": [2.0, 3.0]}],
+            "id": "y",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        (b'{"inputs": [1, 2,]}', "improper structure"),
+        (b'{"inputs": [NaN]}', "improper structure"),
+        (b"", "no JSON found"),
+        (b'{"id": "\\ud800"}', "string"),
+        (b'{"id": "\xff"}', "UTF-8"),
+        (b'{"inputs": [1e400]}', "number"),
+        (b"[" * 5000 + b"]" * 5000, "too deep"),
+        (b'{"inputs": [18446744073709551616]}', "number"),  # beyond 64 bits: refused, unlike orjson
+    ],
+)
+def test_what_is_not_json_is_refused_in_a_sentence(raw: bytes, says: str) -> None:
+    with pytest.raises(InvalidJSON) as refused:
+        parse_infer_body(raw)
+    message = str(refused.value)
+    assert says.lower() in message.lower() and "_ERROR" not in message and "unrecoverable" not in message
+    assert isinstance(refused.value, ValueError)
