@@ -67,12 +67,12 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
 
 def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
     """The V2 infer answer for a raw request body, as the server's pipeline computes it minus HTTP:
-    parse, decode the tensors, validate, predict, encode (api.v2.V2Protocol)."""
+    parse (the protocol's own parser), decode the tensors, validate, predict, encode (api.v2.V2Protocol)."""
     try:
         from api.v2 import V2Protocol
 
         protocol = V2Protocol()
-        envelope, request = protocol.envelope(orjson.loads(body), loaded.version)
+        envelope, request = protocol.envelope(protocol.loads(body), loaded.version)
         outputs = loaded.version.predictor.predict(loaded.validator.validate(envelope))
         return protocol.encode(loaded.version, outputs, request)
     except (ImportError, AttributeError, TypeError) as exc:
