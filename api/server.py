@@ -22,6 +22,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from api.allocator import keep_freed_memory
 from api.logs import logging_config
 from api.metrics import archive_dead_worker, record_reload, record_versions
 from api.state import registry_of
@@ -55,6 +56,7 @@ class RegistryServer(BaseApplication):
         # as soon as fork() returns.
         os.register_at_fork(after_in_parent=unblock_stop_signals)
         freeze_loaded_objects()
+        keep_freed_memory()
         super().__init__()
 
     def load_config(self) -> None:

@@ -34,12 +34,15 @@ class LoadedVersion:
 
 
 def load_version(config: Path, model: str, version: str) -> LoadedVersion:
-    """The loaded, available version of ``model`` from the config, as the server holds it."""
+    """The loaded, available version of ``model`` from the config, as the server holds it (in a
+    process whose allocator keeps freed memory, as the server's does)."""
     try:
+        from api.allocator import keep_freed_memory
         from registry.loader import load_registry
         from schemas.validation import RequestValidator
         from spec.config import read_config
 
+        keep_freed_memory()
         registry = load_registry(read_config(config))
         found = registry.resolve_available(model, version)
         return LoadedVersion(found, RequestValidator(found.spec, registry.config.server.max_json_depth))
