@@ -6,6 +6,7 @@ numpy arrays the estimator returned, with no object per row.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ def output_names(version: ModelVersion) -> tuple[str, ...]:
     return ("label", "probabilities") if has_proba else ("label",)
 
 
+@functools.cache  # a version's labels are a tuple, fixed when it loads
 def label_datatype(labels: tuple[Any, ...] | None) -> str:
     """INT64 for integer class labels, BOOL for booleans, FP64 for floats, BYTES otherwise."""
     kinds = {type(label) for label in labels or ()}

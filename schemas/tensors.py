@@ -10,6 +10,7 @@ with a declared code.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,7 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
-    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
-    numeric = {f.name for f in spec.features if f.type in ("number", "integer")}
+    codes, numeric = _feature_tables(spec)
     columns: dict[str, Sequence[Any]] = {}
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
@@ -70,6 +70,13 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
     _same_lengths(columns)
     return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
+
+
+@functools.cache
+def _feature_tables(spec: VersionSpec) -> tuple[dict[str, dict[Any, int]], frozenset[str]]:
+    """(integer-coded category -> its codes by spelling, the numeric features), once per version."""
+    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
+    return codes, frozenset(f.name for f in spec.features if f.type in ("number", "integer"))
 
 
 def _integer_coded(feature: FeatureSpec) -> bool:
@@ -90,50 +97,62 @@ def _as_codes(values: list[Any], codes: dict[Any, int]) -> list[Any]:
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
     ``NumberColumn`` (api.v2_json parses flat numbers straight into one), else as a list."""
-    if not isinstance(tensor, dict):
+    if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")
-    if not isinstance(name, str) or not name:
+    if type(name) is not str or not name:
         raise InvalidInputError(f"inputs[{index}]: 'name' must be a non-empty string.")
-    where = f"The tensor {shown_name(name)}"
-    _parameters_checked(where, tensor)
+    if "parameters" in tensor:
+        _parameters_checked(_where(name), tensor)
     datatype = tensor.get("datatype")
-    if not isinstance(datatype, str) or datatype not in DATATYPES:
+    if type(datatype) is not str or datatype not in DATATYPES:
         got = shown(datatype)
-        raise InvalidInputError(f"{where}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}.")
-    rows = _rows_of_shape(where, tensor.get("shape"))
+        raise InvalidInputError(
+            f"{_where(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
+        )
+    rows = _rows_of_shape(name, tensor.get("shape"))
     data = tensor.get("data")
-    if not isinstance(data, list | NumberColumn):
-        raise InvalidInputError(f"{where}: 'data' must be a list of values.")
-    values = data if type(data) is NumberColumn else _flattened(where, data)
+    if type(data) is NumberColumn:
+        values: Sequence[Any] = data
+    elif type(data) is list:
+        values = _flattened(name, data)
+    else:
+        raise InvalidInputError(f"{_where(name)}: 'data' must be a list of values.")
     if len(values) != rows:
-        raise InvalidInputError(f"{where}: its shape holds {rows} values but its data has {len(values)}.")
+        raise InvalidInputError(
+            f"{_where(name)}: its shape holds {rows} values but its data has {len(values)}."
+        )
     return name, values
 
 
-def _rows_of_shape(where: str, shape: Any) -> int:
+def _where(name: str) -> str:
+    """How a message names a tensor (built only for a message)."""
+    return f"The tensor {shown_name(name)}"
+
+
+def _rows_of_shape(name: str, shape: Any) -> int:
     """The ``n`` of a shape ``[n]`` or ``[n, 1]``, at least 1."""
     valid = (
         isinstance(shape, list)
-        and len(shape) in (1, 2)
-        and all(type(d) is int for d in shape)
-        and shape[1:] in ([], [1])
+        and 1 <= len(shape) <= 2
+        and type(shape[0]) is int
+        and (len(shape) == 1 or (type(shape[1]) is int and shape[1] == 1))
     )
     if not valid:
         raise InvalidInputError(
-            f"{where}: shape must be [n] or [n, 1] (one value per row); got {shown(shape)}."
+            f"{_where(name)}: shape must be [n] or [n, 1] (one value per row); got {shown(shape)}."
         )
     if shape[0] < 1:
-        raise InvalidInputError(f"{where}: shape {shape} holds no rows; send at least one.")
+        raise InvalidInputError(f"{_where(name)}: shape {shape} holds no rows; send at least one.")
     return shape[0]
 
 
-def _flattened(where: str, data: list[Any]) -> list[Any]:
+def _flattened(name: str, data: list[Any]) -> list[Any]:
     """Flat data as it is; nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``."""
     if not data or type(data[0]) is not list:
         return data  # a list nested further inside is a value the validator refuses
     if not all(type(row) is list and len(row) == 1 for row in data):
-        raise InvalidInputError(f"{where}: nested data must hold one value per row: [[a], [b], ...].")
+        raise InvalidInputError(f"{_where(name)}: nested data must hold one value per row: [[a], [b], ...].")
     return [row[0] for row in data]
 
 

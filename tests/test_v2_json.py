@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.v2_json import InvalidJSON, parse_infer_body
+from api.v2_json import SMALL_BODY_BYTES, InvalidJSON, parse_infer_body
 from schemas.envelope import NumberColumn
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
@@ -61,10 +61,11 @@ def number_columns(body: Any) -> list[NumberColumn]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(BODY)
-def test_the_parsed_body_is_what_orjson_reads(body: dict[str, Any]) -> None:
+@given(BODY, st.sampled_from([0, SMALL_BODY_BYTES]))
+def test_the_parsed_body_is_what_orjson_reads(body: dict[str, Any], small_body_bytes: int) -> None:
+    """Whether small bodies are materialised whole or not."""
     raw = orjson.dumps(body)
-    parsed = parse_infer_body(raw)
+    parsed = parse_infer_body(raw, small_body_bytes)
     assert plain(parsed) == orjson.loads(raw)
     for column in number_columns(parsed):
         assert column.array.dtype == np.float64 and column.array.flags.writeable
@@ -85,7 +86,7 @@ def test_any_bytes_parse_as_orjson_reads_them_or_are_refused(raw: bytes) -> None
         with pytest.raises(InvalidJSON):
             parse_infer_body(raw)
         return
-    assert plain(parse_infer_body(raw)) == expected
+    assert plain(parse_infer_body(raw, 0)) == expected
 
 
 @pytest.mark.parametrize(
@@ -98,7 +99,7 @@ def test_any_bytes_parse_as_orjson_reads_them_or_are_refused(raw: bytes) -> None
 )
 def test_escaped_keys_are_read_as_orjson_reads_them(raw: bytes) -> None:
     """simdjson looks keys up by their raw text; an escaped key must still be found."""
-    assert plain(parse_infer_body(raw)) == orjson.loads(raw)
+    assert plain(parse_infer_body(raw, 0)) == orjson.loads(raw)
 
 
 def tensor(data: str) -> bytes:
@@ -106,7 +107,7 @@ def tensor(data: str) -> bytes:
 
 
 def test_flat_numbers_become_arrays_and_keep_the_values_sent() -> None:
-    [column] = number_columns(parse_infer_body(tensor("[25, 1.5e-3]")))
+    [column] = number_columns(parse_infer_body(tensor("[25, 1.5e-3]"), 0))
     assert column.array.tolist() == [25.0, 0.0015]
     assert column[0] == 25 and type(column[0]) is int and len(column) == 2
 
@@ -122,14 +123,14 @@ def test_flat_numbers_become_arrays_and_keep_the_values_sent() -> None:
     ],
 )
 def test_anything_but_flat_numbers_stays_a_list(data: str) -> None:
-    parsed = parse_infer_body(tensor(data))
+    parsed = parse_infer_body(tensor(data), 0)
     assert number_columns(parsed) == []
     assert parsed == orjson.loads(tensor(data))
 
 
 def test_a_bracket_in_a_string_only_costs_the_fast_path() -> None:
     raw = b'{"id": "[x]", ' + tensor("[1.0, 2.0]")[1:]
-    parsed = parse_infer_body(raw)
+    parsed = parse_infer_body(raw, 0)
     assert parsed == orjson.loads(raw) and number_columns(parsed) == []
 
 
@@ -160,7 +161,17 @@ def test_a_key_sent_twice_keeps_its_last_value_as_orjson_does() -> None:
 )
 def test_what_is_not_json_is_refused_in_a_sentence(raw: bytes, says: str) -> None:
     with pytest.raises(InvalidJSON) as refused:
-        parse_infer_body(raw)
+        parse_infer_body(raw, 0)
     message = str(refused.value)
     assert says.lower() in message.lower() and "_ERROR" not in message and "unrecoverable" not in message
     assert isinstance(refused.value, ValueError)
+
+
+def test_a_small_body_is_materialised_whole_and_a_large_one_keeps_arrays() -> None:
+    """Walking simdjson's objects costs more than a few rows' Python objects."""
+    small = tensor("[1.0, 2.0]")
+    assert len(small) < SMALL_BODY_BYTES and number_columns(parse_infer_body(small)) == []
+    large = b'{"inputs": [{"name": "a", "shape": [400], "datatype": "FP64", "data": [%s]}]}' % b", ".join(
+        b"1.5" for _ in range(400)
+    )
+    assert len(large) >= SMALL_BODY_BYTES and len(number_columns(parse_infer_body(large))) == 1
