@@ -24,7 +24,7 @@ from bench.loadgen import WrkMissing, find_wrk, wrk_version
 from bench.machine import ROOT, busy_percent, machine_facts
 from bench.measure import Run, Settings, measure
 from bench.procs import Server, ServerError, free_port, memory_mb, start_server, stop_server
-from bench.report import BASELINE, BUSY_MACHINE_PERCENT, OURS, Memory, Results, render
+from bench.report import BASELINE, BUSY_MACHINE_PERCENT, OURS, Memory, Results, paired_scenarios, render
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
 BIN = Path(sys.executable).parent
@@ -75,7 +75,8 @@ def facts(args: argparse.Namespace, wrk: str) -> list[tuple[str, str]]:
     )
     runs = (
         f"{args.duration} s each, {args.reps} repetitions (baseline then ours per scenario), a "
-        f"{args.warmup} s warm-up run of each discarded; both servers gunicorn, 1 sync worker"
+        f"{args.warmup} s warm-up run of each discarded; both servers gunicorn with 1 worker "
+        "(the baseline's sync, ours gevent)"
     )
     return machine_facts(load_generator, runs, with_ceiling=not args.no_scaling)
 
@@ -259,7 +260,12 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
         settings = Settings(wrk, args.duration, args.connections, args.threads)
         plan = Plan(bodies, settings, args.reps, args.warmup)
         results.runs = plan.measure([baseline, ours], scenarios)
+        # Compared with each other, so measured back to back: this machine's speed drifts by
+        # more than the difference within the minute that separates them in the runs above.
+        results.paired = plan.measure([ours], paired_scenarios(scenarios))
         for probe in [s for s in scenarios if s.latency_probe]:
+            # The floor again, right before the latency it is set against, for the same reason.
+            results.floors.update(measure_floors(args, [probe]))
             runs = plan.measure([baseline, ours], [probe], connections=1)
             results.latency.update(
                 {(probe.name, server): runs[(probe.name, server)] for server in (BASELINE, OURS)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import threading
@@ -38,7 +39,7 @@ def load(server: LiveServer, seconds: float = 60) -> Iterator[Counter]:
             try:
                 status, _ = request(f"{server.url}{path}", body)
                 outcomes[status] += 1
-            except OSError as error:  # refused or reset: a dropped request
+            except (OSError, http.client.HTTPException) as error:  # refused, reset or cut: dropped
                 outcomes[type(error).__name__] += 1
 
     threads = [
