@@ -8,8 +8,10 @@ Authorisation happens once, in front of it and of the Flask app (api.dispatch).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -28,6 +30,7 @@ StartResponse = Callable[..., Any]
 JSON_HEADER = ("Content-Type", "application/json")
 # Set on the WSGI environ for hooks that run after the answer (metrics, access log).
 SERVED_KEY = "model_registry.served"
+MATCH_CACHE_SIZE = 1024  # distinct (path, method) pairs remembered
 
 
 class VersionConverter(BaseConverter):
@@ -67,6 +70,9 @@ class PredictPipeline:
         )
         # Bound once: the routes depend on the path alone, never on the host or scheme.
         self._adapter = self.url_map.bind("localhost")
+        # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
+        # and again; the cache is bounded, so paths that never repeat cost only a miss.
+        self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
         depth = registry.config.server.max_json_depth
         self.validators = {
             (v.model, v.version): RequestValidator(v.spec, depth) for v in registry.all_versions()
@@ -77,14 +83,18 @@ class PredictPipeline:
 
         A predict path with the wrong method matches too, and is answered with a 405.
         """
+        return self._match_path(environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET"))
+
+    def _match_uncached(self, wsgi_path: str, method: str) -> tuple[str, Mapping[str, str]] | None:
         # WSGI gives the path as latin-1 text of its bytes; werkzeug's routes want it as UTF-8.
-        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        path = wsgi_path.encode("latin-1").decode("utf-8", "replace")
         try:
-            return self._adapter.match(path, environ.get("REQUEST_METHOD", "GET"))
+            rule, args = self._adapter.match(path, method)
         except (NotFound, RequestRedirect):
             return None
         except MethodNotAllowed:  # the route as POST would match it, so its protocol words the 405
-            return self._adapter.match(path, "POST")
+            rule, args = self._adapter.match(path, "POST")
+        return rule, MappingProxyType(args)  # shared by every request on this path: read-only
 
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]
