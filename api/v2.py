@@ -68,10 +68,11 @@ class V2Protocol:
     def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> bytes:
         wanted = context.outputs or output_names(version)
         tensors = [tensor for tensor in _tensors(version, outputs) if tensor["name"] in wanted]
-        response = {"model_name": version.model, "model_version": version.version}
+        response: dict[str, Any] = {"model_name": version.model, "model_version": version.version}
         if context.id is not None:
             response["id"] = context.id
-        return orjson.dumps({**response, "outputs": tensors}, option=_NUMPY)
+        response["outputs"] = tensors
+        return orjson.dumps(response, option=_NUMPY)
 
 
 def _tensors(version: ModelVersion, outputs: Outputs) -> list[dict[str, Any]]:
@@ -81,13 +82,18 @@ def _tensors(version: ModelVersion, outputs: Outputs) -> list[dict[str, Any]]:
         return [_tensor("value", "FP64", list(values.shape), values.reshape(-1))]
     datatype = label_datatype(version.labels)
     labels = outputs.labels
-    if datatype == "BYTES" and not all(type(label) is str for label in version.labels or ()):
+    if datatype == "BYTES" and not _all_strings(version.labels):
         labels = [str(label) for label in labels]
     tensors = [_tensor("label", datatype, [len(labels)], labels)]
     if outputs.probabilities is not None:
         proba = np.ascontiguousarray(outputs.probabilities, dtype=np.float64)
         tensors.append(_tensor("probabilities", "FP64", list(proba.shape), proba.reshape(-1)))
     return tensors
+
+
+@functools.cache
+def _all_strings(labels: tuple[Any, ...] | None) -> bool:
+    return all(type(label) is str for label in labels or ())
 
 
 def _tensor(name: str, datatype: str, shape: list[int], data: Any) -> dict[str, Any]:

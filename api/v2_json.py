@@ -6,49 +6,51 @@ simdjson parses the body into its own buffer instead; a tensor whose ``data`` is
 JSON numbers is copied from there straight into a float64 array (a ``NumberColumn``). Everything
 else in the body (names, shapes, ids, parameters, and ``data`` holding anything but numbers) is
 materialised as orjson would give it, so ``schemas.tensors`` reads one structure either way.
+
+orjson stays the definition of what JSON is, as on ``/models``: a small body is parsed by orjson
+alone, and a body simdjson refuses (malformed, or an integer beyond 64 bits, which orjson reads
+as a float) is handed to orjson, which reads it or words the 400.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
+import orjson
 import simdjson
 
 from schemas.envelope import NumberColumn
 
 _FLAT_NUMBERS = "d"  # simdjson's buffer type for float64
-_ERROR_CODE = re.compile(r"^[A-Z0-9_]+: ")
-# Below this size a body is materialised whole: walking simdjson's objects costs a few
-# microseconds per tensor, more than the Python objects of a few rows (measured: bench/floor.py).
+# Below this size a body goes to orjson: walking simdjson's objects costs a few microseconds per
+# tensor, more than the Python objects of a few rows (about 60 iris rows break even here).
 SMALL_BODY_BYTES = 1024
 
 
-class InvalidJSON(ValueError):
-    """The body is not JSON simdjson accepts; the message says why, in a sentence."""
-
-
 def parse_infer_body(data: bytes, small_body_bytes: int = SMALL_BODY_BYTES) -> Any:
-    """The body as ``orjson.loads`` would give it, except that each input tensor's ``data``, when
-    it is a flat list of numbers, is a ``NumberColumn`` (in a body of ``small_body_bytes`` or
-    more). Raises ``InvalidJSON``.
-
-    Differences from orjson: an integer beyond 64 bits is refused rather than read as a float.
-    """
+    """What ``orjson.loads(data)`` gives, and raises (``orjson.JSONDecodeError``, a ValueError),
+    except that in a body of ``small_body_bytes`` or more each input tensor's ``data`` that is a
+    flat list of numbers is a ``NumberColumn``."""
+    if len(data) < small_body_bytes:
+        return orjson.loads(data)
     try:
-        document = simdjson.Parser().parse(data)
-        if not isinstance(document, simdjson.Object) or len(data) < small_body_bytes:
-            return _plain(document)
-        body = _members(document)
-        inputs = body.get("inputs")
-        if isinstance(inputs, simdjson.Array):
-            tensors = [_members(t) if isinstance(t, simdjson.Object) else t for t in inputs]
-            all_flat = _arrays_are_flat(data, body, tensors)
-            body["inputs"] = [_tensor(t, all_flat) if isinstance(t, dict) else _plain(t) for t in tensors]
-        return {key: value if key == "inputs" else _plain(value) for key, value in body.items()}
-    except (ValueError, RuntimeError) as exc:  # simdjson's errors, and strings that are not UTF-8
-        raise InvalidJSON(_sentence(exc)) from None
+        return _walk(data)
+    except (ValueError, RuntimeError):  # simdjson's refusals, strings that are not UTF-8
+        return orjson.loads(data)
+
+
+def _walk(data: bytes) -> Any:
+    document = simdjson.Parser().parse(data)
+    if not isinstance(document, simdjson.Object):
+        return _plain(document)
+    body = _members(document)
+    inputs = body.get("inputs")
+    if isinstance(inputs, simdjson.Array):
+        tensors = [_members(t) if isinstance(t, simdjson.Object) else t for t in inputs]
+        all_flat = _arrays_are_flat(data, body, tensors)
+        body["inputs"] = [_tensor(t, all_flat) if isinstance(t, dict) else _plain(t) for t in tensors]
+    return {key: value if key == "inputs" else _plain(value) for key, value in body.items()}
 
 
 def _members(obj: simdjson.Object) -> dict[str, Any]:
@@ -109,10 +111,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, simdjson.Array):
         return value.as_list()
     return value
-
-
-def _sentence(exc: Exception) -> str:
-    """simdjson's message without its error code and boilerplate ('TAPE_ERROR: The JSON document
-    has an improper structure: ... etc.  This is a fatal and unrecoverable error.')."""
-    text = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-    return _ERROR_CODE.sub("", text).split(".  ")[0].rstrip(".")

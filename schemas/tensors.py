@@ -10,7 +10,6 @@ with a declared code.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,8 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
-    codes, numeric = _feature_tables(spec)
+    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
+    numeric = spec.numeric_names
     columns: dict[str, Sequence[Any]] = {}
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
@@ -70,13 +70,6 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
     _same_lengths(columns)
     return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
-
-
-@functools.cache
-def _feature_tables(spec: VersionSpec) -> tuple[dict[str, dict[Any, int]], frozenset[str]]:
-    """(integer-coded category -> its codes by spelling, the numeric features), once per version."""
-    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
-    return codes, frozenset(f.name for f in spec.features if f.type in ("number", "integer"))
 
 
 def _integer_coded(feature: FeatureSpec) -> bool:
@@ -162,9 +155,9 @@ def _parameters_checked(where: str, holder: dict[str, Any]) -> None:
         raise InvalidInputError(f"{where}: 'parameters' must be an object.")
 
 
-def _same_lengths(columns: dict[str, list[Any]]) -> None:
-    lengths = {name: len(values) for name, values in columns.items()}
-    if len(set(lengths.values())) > 1:
+def _same_lengths(columns: dict[str, Sequence[Any]]) -> None:
+    if len({len(values) for values in columns.values()}) > 1:
+        lengths = {name: len(values) for name, values in columns.items()}
         got = listed_names([f"{name}: {n}" for name, n in lengths.items()])
         raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
 
