@@ -79,10 +79,7 @@ class Predictor:
         if not (self.array_input and self.assume_finite):
             return False
         bounds = [(f.minimum, f.maximum) for f in self.spec.features]
-        reference = self.predict_proba if self.task == "classification" else self.predict_values
-        plan = verified_plan(
-            linear_plan(self.transforms, self.final, self.task), self._sklearn(reference), bounds
-        )
+        plan = verified_plan(linear_plan(self.transforms, self.final, self.task), self._served_answer, bounds)
         if plan is None:
             return False
         self.transforms = ()
@@ -92,17 +89,11 @@ class Predictor:
             self.predict_values = plan
         return True
 
-    def _sklearn(self, final: Any) -> Any:
-        """``final`` after the transforms, as ``_predict`` runs them, for a float array."""
-
-        def run(X: np.ndarray) -> Any:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
-                for step in self.transforms:
-                    X = step.transform(X)
-                return final(X)
-
-        return run
+    def _served_answer(self, rows: np.ndarray) -> np.ndarray | None:
+        """What ``predict`` answers for ``rows`` (one column per feature) on the path it takes now:
+        the probabilities of a classifier, the values of a regressor."""
+        outputs = self.predict(dict(zip(self.features, rows.T, strict=True)))
+        return outputs.probabilities if self.task == "classification" else outputs.values
 
     def predict(self, columns: Mapping[str, np.ndarray]) -> Outputs:
         """The estimator's outputs for the rows, in order; raises ``PredictionError`` if it fails."""

@@ -6,7 +6,7 @@ turned into rows, unless a row has to be described in an error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +35,9 @@ class NumberColumn(Sequence[Any]):
 
     def __getitem__(self, index: Any) -> Any:
         return self.sent[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.sent)
 
     def as_list(self) -> list[Any]:
         """The values as sent, as a list."""

@@ -59,14 +59,11 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
     codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
-    numeric = spec.numeric_names
     columns: dict[str, Sequence[Any]] = {}
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
         if name in columns:
             raise InvalidInputError(f"The tensor {shown_name(name)} is sent twice.")
-        if type(values) is NumberColumn and name not in numeric:
-            values = values.as_list()  # categories and booleans are checked as the values sent
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
     _same_lengths(columns)
     return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
@@ -81,7 +78,7 @@ def _spellings(codes: tuple[Any, ...]) -> dict[Any, int]:
     return {**{str(c): c for c in codes}, **{float(c): c for c in codes}}
 
 
-def _as_codes(values: list[Any], codes: dict[Any, int]) -> list[Any]:
+def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
     """A string or float that spells a declared code exactly becomes that code (JSON encoders may
     write an INT64 tensor's 1 as 1.0); anything else is left as sent, for the validator to word."""
     return [codes.get(v, v) if type(v) in (str, float) else v for v in values]

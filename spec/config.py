@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Mapping
@@ -48,11 +47,6 @@ class VersionSpec:
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
-
-    @functools.cached_property
-    def numeric_names(self) -> frozenset[str]:
-        """The names of the number and integer features (worked out once per spec)."""
-        return frozenset(f.name for f in self.features if f.type in ("number", "integer"))
 
 
 @dataclass(frozen=True)

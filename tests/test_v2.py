@@ -73,6 +73,23 @@ def test_integer_codes_arrive_as_bytes_or_int64(example_client: FlaskClient) -> 
     assert body == {"error": "Row 0: Invalid values: sex: '01' is not a valid value; valid: 1, 2."}
 
 
+def test_integer_codes_in_a_large_body_are_read_as_sent(example_client: FlaskClient) -> None:
+    """Over SMALL_BODY_BYTES the INT64 "sex" tensor arrives as a NumberColumn: its codes (1, 2.0)
+    and a bad one (3) must be read and worded as sent, as in a small body."""
+    columns = {name: [value] * 60 for name, value in DIABETES.items()}
+    columns["sex"] = [1, 2.0] * 30
+    good = tensors(columns)
+    assert len(orjson.dumps(good)) > SMALL_BODY_BYTES
+    status, body = infer(example_client, "/v2/models/diabetes/infer", good)
+    assert status == 200 and body["outputs"][0]["shape"] == [60]
+    columns["sex"][41] = 3
+    status, body = infer(example_client, "/v2/models/diabetes/infer", tensors(columns))
+    assert (status, body) == (
+        400,
+        {"error": "Row 41: Invalid values: sex: 3 is not a valid value; valid: 1, 2."},
+    )
+
+
 def test_shape_n_by_1_nested_data_outputs_and_id(example_client: FlaskClient) -> None:
     body = tensors(iris_columns(), id="req-7", parameters={"content_type": "pd"}, outputs=[{"name": "label"}])
     for tensor in body["inputs"]:
