@@ -146,10 +146,15 @@ def http_status(url: str, timeout_s: float = 2) -> int | None:
 
 def post_json(url: str, body: bytes, timeout_s: float = 120) -> dict[str, Any]:
     """POST a JSON body and return the parsed answer; raises ``ServerError`` unless it is a 200."""
+    return json.loads(post_bytes(url, body, timeout_s))
+
+
+def post_bytes(url: str, body: bytes, timeout_s: float = 120) -> bytes:
+    """POST a JSON body and return the answer's bytes; raises ``ServerError`` unless it is a 200."""
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return json.load(response)
+            return response.read()
     except urllib.error.HTTPError as error:
         raise ServerError(f"POST {url} answered {error.code}: {error.read()[:500]!r}") from None
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from bench.floor import Floor
 from bench.measure import Run
+from bench.results import BASELINE, CANNED, OURS, Results
 from bench.scenarios import Scenario
 
-BASELINE = "baseline"
-OURS = "ours"
 DASH = "—"
 
 # scenario name -> minimum median ratio ours/baseline req/s (the issue's targets)
@@ -38,47 +36,6 @@ def paired_scenarios(scenarios: Sequence[Scenario]) -> list[Scenario]:
     names = {s.name: s for s in scenarios}
     pairs = [(a, b) for a, b in OURS_RATIO_TARGETS if a in names and b in names]
     return [names[name] for pair in pairs for name in pair]
-
-
-@dataclass(frozen=True)
-class Memory:
-    """RSS of master and workers, and PSS (shared pages split between sharers) of them together, MB."""
-
-    master_rss: float
-    worker_rss: float
-    total_pss: float | None
-
-    def footprint(self) -> tuple[float, str]:
-        """The server's memory, MB, and what was counted: PSS when the kernel gives it, else RSS summed."""
-        if self.total_pss is not None:
-            return self.total_pss, "PSS"
-        return self.master_rss + self.worker_rss, "RSS"
-
-
-@dataclass
-class Results:
-    """Everything one bench run measured, with the facts needed to read it."""
-
-    command: str
-    facts: list[tuple[str, str]]
-    scenarios: list[Scenario]
-    runs: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
-    latency: dict[tuple[str, str], list[Run]] = field(default_factory=dict)  # (scenario, server)
-    scaling: dict[int, list[Run]] = field(default_factory=dict)
-    # OURS_RATIO_TARGETS' scenarios on our server alone, back to back in each repetition
-    paired: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
-    floors: dict[str, Floor] = field(default_factory=dict)
-    startups: dict[str, list[float]] = field(default_factory=dict)
-    memory: dict[str, Memory] = field(default_factory=dict)
-
-    def probes(self) -> list[Scenario]:
-        """The scenarios whose single-connection latency was measured, to set against the floor."""
-        return [s for s in self.scenarios if s.name in self.floors and (s.name, OURS) in self.latency]
-
-    def all_runs(self) -> list[Run]:
-        """Every kept run (warm-ups are not kept)."""
-        groups = [*self.runs.values(), *self.latency.values(), *self.scaling.values(), *self.paired.values()]
-        return [run for group in groups for run in group]
 
 
 def number(value: float | None) -> str:
@@ -152,23 +109,43 @@ def end_to_end_s(results: Results, probe: Scenario, server: str = OURS) -> float
     return median_of(results.latency[(probe.name, server)], lambda r: r.wrk.p50_ms) / 1000
 
 
+def probe_floors(results: Results, probe: Scenario) -> list[Floor]:
+    """The floors of a probe's repetitions (the run's first floor, repeated, when none were timed)."""
+    runs = results.latency[(probe.name, OURS)]
+    return results.latency_floors.get(probe.name) or [results.floors[probe.name]] * len(runs)
+
+
+def floor_ratios(results: Results, probe: Scenario, server: str = OURS) -> list[float]:
+    """Each repetition's single-connection p50 of ``server`` over the floor timed just before it."""
+    runs = results.latency[(probe.name, server)]
+    floors = probe_floors(results, probe)
+    return [run.wrk.p50_ms / 1000 / floor.full_s for run, floor in zip(runs, floors, strict=True)]
+
+
 def floor_section(results: Results) -> list[str]:
     """In-process floors per scenario, and the probe's end-to-end latency against its floor."""
     probes = results.probes()
     rows = []
     for scenario in results.scenarios:
         floor = results.floors[scenario.name]
-        e2e = ratio = DASH
+        full_s, predict_s = floor.full_s, floor.predict_s
+        e2e = ratio = canned = DASH
         if scenario in probes:
-            e2e_s = end_to_end_s(results, scenario)
-            e2e, ratio = number(1000 * e2e_s), f"{e2e_s / floor.full_s:.2f}×"
-        rows.append([scenario.title, number(1000 * floor.full_s), number(1000 * floor.predict_s), e2e, ratio])
+            floors = probe_floors(results, scenario)
+            full_s = statistics.median(f.full_s for f in floors)
+            predict_s = statistics.median(f.predict_s for f in floors)
+            e2e = number(1000 * end_to_end_s(results, scenario))
+            ratio = ratio_text(floor_ratios(results, scenario))
+            if (scenario.name, CANNED) in results.latency:
+                canned = number(1000 * end_to_end_s(results, scenario, CANNED))
+        rows.append([scenario.title, number(1000 * full_s), number(1000 * predict_s), e2e, ratio, canned])
     header = [
         "scenario",
         "parse + validate + DataFrame + predict, ms",
         "predict_proba alone, ms",
         "ours end-to-end p50 at 1 connection, ms",
-        "end-to-end ÷ floor",
+        "end-to-end ÷ floor, median (min–max)",
+        "canned answer p50 at 1 connection, ms",
     ]
     lines = ["## In-process floor (no HTTP; median per call)", "", *table(header, rows)]
     for probe in probes:
@@ -178,7 +155,22 @@ def floor_section(results: Results) -> list[str]:
             "",
             f"Baseline end-to-end p50 at 1 connection on '{probe.title}' ({sent}): {baseline_ms} ms.",
         ]
+        if (probe.name, CANNED) in results.latency:
+            lines += ["", transport_sentence(results, probe)]
     return lines
+
+
+def transport_sentence(results: Results, probe: Scenario) -> str:
+    """What the canned answer shows: the share of the probe's latency that is moving its bytes."""
+    floors = probe_floors(results, probe)
+    canned = results.latency[(probe.name, CANNED)]
+    bound = [(f.full_s + run.wrk.p50_ms / 1000) / f.full_s for run, f in zip(canned, floors, strict=True)]
+    return (
+        f"Transport alone on '{probe.title}': a server that computes nothing and sends our own answer "
+        f"to the same body (bench/canned.py) took {number(1000 * end_to_end_s(results, probe, CANNED))} "
+        "ms p50 at 1 connection. A server that computes its answer and then sends it cannot measure "
+        f"much below (floor + that) ÷ floor here: {ratio_text(bound)}."
+    )
 
 
 def extras_section(results: Results) -> list[str]:
@@ -220,10 +212,10 @@ def target_rows(results: Results) -> list[tuple[str, str, str, bool]]:
             title = f"{name} vs {reference}: our req/s"
             found.append((title, f"≥ {goal}×", ratio_text(values), statistics.median(values) >= goal))
     for probe in results.probes():
-        ratio = end_to_end_s(results, probe) / results.floors[probe.name].full_s
+        values = floor_ratios(results, probe)
         goal = MAX_FLOOR_RATIOS.get(probe.name, 2.0)
         name = f"{probe.title}: end-to-end latency vs in-process floor"
-        found.append((name, f"≤ {goal}×", f"{ratio:.2f}×", ratio <= goal))
+        found.append((name, f"≤ {goal}×", ratio_text(values), statistics.median(values) <= goal))
     if results.startups.get(OURS):
         startup = statistics.median(results.startups[OURS])
         name = "start-up to ready, example store"
@@ -270,8 +262,9 @@ def notes_section(results: Results) -> list[str]:
         "- Ratios are taken within each repetition (baseline, then ours, back to back), then the "
         "median and min–max over repetitions are shown. Our one-row V2 rate is set against our "
         "one-row /models rate from separate runs of the two, back to back in each repetition, and "
-        "each latency probe's floor is timed again just before its latency runs: this machine's "
-        "speed drifts by more than the differences measured within a few minutes.",
+        "each latency probe's floor is timed again just before each repetition of its latency runs, "
+        "each run set against its own: this machine's speed drifts by more than the differences "
+        "measured within a few minutes.",
         f"- wrk socket errors (connect/read/write/timeout) over all kept runs: {socket_errors}.",
     ]
     if statistics.median(other_cpu) > BUSY_MACHINE_PERCENT:

@@ -15,16 +15,18 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bench.agree import LabelMismatch, check_labels
 from bench.floor import Floor, FloorUnavailable, load_version, measure_floor
+from bench.latency import measure_latency
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
 from bench.machine import ROOT, busy_percent, machine_facts
-from bench.measure import Run, Settings, measure
-from bench.procs import Server, ServerError, free_port, memory_mb, start_server, stop_server
-from bench.report import BASELINE, BUSY_MACHINE_PERCENT, OURS, Memory, Results, paired_scenarios, render
+from bench.measure import Settings
+from bench.plan import Plan, log, write_bodies
+from bench.procs import Server, ServerError, free_port, memory_mb, post_bytes, start_server, stop_server
+from bench.report import BUSY_MACHINE_PERCENT, paired_scenarios, render
+from bench.results import BASELINE, CANNED, OURS, Memory, Results
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
 BIN = Path(sys.executable).parent
@@ -148,55 +150,15 @@ def measure_floors(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> d
     return {s.name: measure_floor(versions[(s.model, s.version)], s, args.floor_seconds) for s in scenarios}
 
 
-def log(message: str) -> None:
-    """Progress on stderr, so that stdout holds only the report."""
-    print(f"bench: {message}", file=sys.stderr, flush=True)
-
-
-def measure_pairs(
-    settings: Settings,
-    servers: Sequence[Server],
-    scenarios: Sequence[Scenario],
-    bodies: dict[str, Path],
-    reps: int,
-) -> dict[tuple[str, str], list[Run]]:
-    """Each repetition, each scenario: one run per server in order (A B A B); keyed (scenario, server)."""
-    runs: dict[tuple[str, str], list[Run]] = {(s.name, srv.name): [] for s in scenarios for srv in servers}
-    for rep in range(1, reps + 1):
-        for scenario in scenarios:
-            for server in servers:
-                run = measure(settings, server, *sent_to(server, scenario, bodies))
-                runs[(scenario.name, server.name)].append(run)
-                log(
-                    f"rep {rep}/{reps} {scenario.title}, {server.name} at -c{run.connections}: "
-                    f"{run.requests_per_s:,.1f} req/s, p50 {run.wrk.p50_ms:.2f} ms"
-                )
-    return runs
-
-
-def warm_up(
-    settings: Settings, servers: Sequence[Server], scenarios: Sequence[Scenario], bodies: dict[str, Path]
-) -> None:
-    """One discarded run per scenario and server."""
-    for scenario in scenarios:
-        for server in servers:
-            log(f"warm-up {scenario.title}, {server.name}")
-            measure(settings, server, *sent_to(server, scenario, bodies))
-
-
-def sent_to(server: Server, scenario: Scenario, bodies: dict[str, Path]) -> tuple[Scenario, Path]:
-    """The request ``server`` gets for ``scenario`` (the baseline: V2 rows as ``inputs``), and its body."""
-    sent = scenario.for_baseline() if server.name == BASELINE else scenario
-    return sent, bodies[sent.name]
-
-
-def write_bodies(scenarios: Sequence[Scenario], folder: Path) -> dict[str, Path]:
-    """Each scenario's request body (and the baseline's, where it differs) in a file for wrk's script."""
-    bodies = {}
-    for scenario in {s.name: s for x in scenarios for s in (x, x.for_baseline())}.values():
-        bodies[scenario.name] = folder / f"{scenario.name}.json"
-        bodies[scenario.name].write_bytes(scenario.body())
-    return bodies
+def start_canned(stack: ExitStack, ours: Server, probe: Scenario, logs: Path) -> Server:
+    """A server that sends our own answer to the probe's body and computes nothing (bench/canned.py)."""
+    answer = logs / f"{probe.name}-answer.json"
+    answer.write_bytes(post_bytes(ours.url(probe.path), probe.body()))
+    port = free_port()
+    command = [sys.executable, "-m", "bench.canned", str(port), str(answer)]
+    server = launch(stack, CANNED, command, port, 0, logs)
+    server.worker_pids = [server.pid]  # it answers in its own process
+    return server
 
 
 def memory_of(server: Server) -> Memory:
@@ -205,29 +167,6 @@ def memory_of(server: Server) -> Memory:
     worker_rss, worker_pss = memory_mb(server.worker_pids[0])
     total_pss = None if master_pss is None or worker_pss is None else master_pss + worker_pss
     return Memory(master_rss, worker_rss, total_pss)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How every measurement of one bench run is made: the bodies, wrk settings, repetitions, warm-up."""
-
-    bodies: dict[str, Path]
-    settings: Settings
-    reps: int
-    warmup_s: int
-
-    def measure(
-        self, servers: Sequence[Server], scenarios: Sequence[Scenario], connections: int | None = None
-    ) -> dict[tuple[str, str], list[Run]]:
-        """Warm each server up on each scenario, then measure them interleaved; keyed (scenario, server).
-
-        ``connections`` (per worker) overrides the plan's, for the single-connection latency runs.
-        """
-        settings = self.settings
-        if connections is not None:
-            settings = replace(settings, connections_per_worker=connections)
-        warm_up(replace(settings, duration_s=self.warmup_s), servers, scenarios, self.bodies)
-        return measure_pairs(settings, servers, scenarios, self.bodies, self.reps)
 
 
 def start_all(
@@ -264,12 +203,13 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
         # more than the difference within the minute that separates them in the runs above.
         results.paired = plan.measure([ours], paired_scenarios(scenarios))
         for probe in [s for s in scenarios if s.latency_probe]:
-            # The floor again, right before the latency it is set against, for the same reason.
-            results.floors.update(measure_floors(args, [probe]))
-            runs = plan.measure([baseline, ours], [probe], connections=1)
-            results.latency.update(
-                {(probe.name, server): runs[(probe.name, server)] for server in (BASELINE, OURS)}
-            )
+            canned = start_canned(stack, ours, probe, folder)
+            version = load_version(args.config, probe.model, probe.version)
+            servers = [baseline, ours, canned]
+            floors, runs = measure_latency(plan, servers, probe, version, args.floor_seconds)
+            results.latency_floors[probe.name] = floors
+            results.latency.update(runs)
+            stop_server(canned)
         for scenario in scaling:
             runs = plan.measure([ours, two], [scenario])
             results.scaling = {1: runs[(scenario.name, OURS)], 2: runs[(scenario.name, OURS_TWO)]}

@@ -28,18 +28,24 @@ def saved_results() -> dict[str, float]:
     return {path.name: path.stat().st_mtime for path in (ROOT / "bench" / "results").glob("*.md")}
 
 
+def make_bench(arguments: str, report: Path, timeout_s: float) -> subprocess.CompletedProcess[str]:
+    """``make bench`` with ``arguments``, its report written to ``report``; asserts it exited 0."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "bench", f"BENCH_ARGS={arguments} --no-scaling --output {report}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
 def test_make_bench_writes_a_report_with_numbers(tmp_path: Path) -> None:
     require_wrk()
     report = tmp_path / "bench.md"
     results_before = saved_results()
-    result = subprocess.run(
-        ["make", "--no-print-directory", "bench", f"BENCH_ARGS={TINY} --no-scaling --output {report}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = make_bench(TINY, report, timeout_s=120)
     text = report.read_text()
     assert text in result.stdout  # the report is also printed
     for scenario in ("iris, 1 row", "penguins, 1 row"):
@@ -52,3 +58,27 @@ def test_make_bench_writes_a_report_with_numbers(tmp_path: Path) -> None:
     )
     assert "wrk's own CPU" in text
     assert saved_results() == results_before  # --output kept it out of bench/results
+
+
+@pytest.mark.slow
+def test_a_latency_probe_is_set_against_floors_and_a_canned_answer(tmp_path: Path) -> None:
+    require_wrk()
+    report = tmp_path / "bench.md"
+    probe = "--duration 1 --warmup 1 --reps 2 --startup-reps 1 --floor-seconds 0.1 --scenarios iris-10000-v2"
+    result = make_bench(probe, report, timeout_s=180)
+    text = report.read_text()
+    # floor, predict_proba, ours end to end, ratio with its spread over the 2 repetitions, canned answer
+    row = re.search(
+        rf"^\| iris, 10,000 rows \(V2 infer\) \| ({NUMBER}) \| {NUMBER} \| ({NUMBER}) \| "
+        rf"({NUMBER})× \({NUMBER}–{NUMBER}\) \| ({NUMBER}) \|$",
+        text,
+        re.MULTILINE,
+    )
+    assert row, text
+    floor_ms, ours_ms, canned_ms = (float(row.group(i).replace(",", "")) for i in (1, 2, 4))
+    assert floor_ms > 0 and ours_ms > 0 and canned_ms > 0  # no order: this machine's speed drifts
+    assert len(re.findall(r"rep \d/2 .*: in-process floor", result.stderr)) == 2  # before each rep
+    assert re.search(rf"Transport alone on .* took {NUMBER} ms p50 at 1 connection", text)
+    assert re.search(
+        r"^\| iris, 10,000 rows \(V2 infer\): end-to-end latency vs in-process floor \| ≤ 1.5× \|", text, re.M
+    )
