@@ -31,7 +31,7 @@ def measure_latency(
     for rep in range(1, plan.reps + 1):
         floors.append(measure_floor(version, probe, floor_seconds))
         log(f"rep {rep}/{plan.reps} {probe.title}: in-process floor {1000 * floors[-1].full_s:.2f} ms")
-        measured = plan.measure(servers, [probe], connections=1, reps=1, warm_up_first=False)
+        measured = plan.measure(servers, [probe], connections=1, rep=rep)
         for key, kept in measured.items():
             runs[key].extend(kept)
     return floors, runs

@@ -32,19 +32,19 @@ class Plan:
         servers: Sequence[Server],
         scenarios: Sequence[Scenario],
         connections: int | None = None,
-        reps: int | None = None,
-        warm_up_first: bool = True,
+        rep: int | None = None,
     ) -> dict[tuple[str, str], list[Run]]:
         """Warm each server up on each scenario, then measure them interleaved; keyed (scenario, server).
 
-        ``connections`` (per worker) overrides the plan's, for the single-connection latency runs;
-        ``reps`` overrides the plan's repetitions, and ``warm_up_first=False`` skips the warm-up, for
-        a caller that does something else between repetitions.
+        ``connections`` (per worker) overrides the plan's, for the single-connection latency runs.
+        With ``rep``, only that one repetition is measured, with no warm-up: for a caller that does
+        something else between repetitions.
         """
-        settings = self.with_connections(connections)
-        if warm_up_first:
+        if rep is None:
             self.warm_up(servers, scenarios, connections)
-        return measure_pairs(settings, servers, scenarios, self.bodies, self.reps if reps is None else reps)
+        reps = range(1, self.reps + 1) if rep is None else range(rep, rep + 1)
+        settings = self.with_connections(connections)
+        return measure_pairs(settings, servers, scenarios, self.bodies, reps, self.reps)
 
     def warm_up(
         self, servers: Sequence[Server], scenarios: Sequence[Scenario], connections: int | None = None
@@ -65,17 +65,19 @@ def measure_pairs(
     servers: Sequence[Server],
     scenarios: Sequence[Scenario],
     bodies: dict[str, Path],
-    reps: int,
+    reps: range,
+    of: int,
 ) -> dict[tuple[str, str], list[Run]]:
-    """Each repetition, each scenario: one run per server in order (A B A B); keyed (scenario, server)."""
+    """Each repetition (numbered in ``reps``, out of ``of``), each scenario: one run per server in
+    order (A B A B); keyed (scenario, server)."""
     runs: dict[tuple[str, str], list[Run]] = {(s.name, srv.name): [] for s in scenarios for srv in servers}
-    for rep in range(1, reps + 1):
+    for rep in reps:
         for scenario in scenarios:
             for server in servers:
                 run = measure(settings, server, *sent_to(server, scenario, bodies))
                 runs[(scenario.name, server.name)].append(run)
                 log(
-                    f"rep {rep}/{reps} {scenario.title}, {server.name} at -c{run.connections}: "
+                    f"rep {rep}/{of} {scenario.title}, {server.name} at -c{run.connections}: "
                     f"{run.requests_per_s:,.1f} req/s, p50 {run.wrk.p50_ms:.2f} ms"
                 )
     return runs

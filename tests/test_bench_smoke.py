@@ -78,6 +78,7 @@ def test_a_latency_probe_is_set_against_floors_and_a_canned_answer(tmp_path: Pat
     floor_ms, ours_ms, canned_ms = (float(row.group(i).replace(",", "")) for i in (1, 2, 4))
     assert floor_ms > 0 and ours_ms > 0 and canned_ms > 0  # no order: this machine's speed drifts
     assert len(re.findall(r"rep \d/2 .*: in-process floor", result.stderr)) == 2  # before each rep
+    assert len(re.findall(r"rep 2/2 .*, canned answer at -c1", result.stderr)) == 1
     assert re.search(rf"Transport alone on .* took {NUMBER} ms p50 at 1 connection", text)
     assert re.search(
         r"^\| iris, 10,000 rows \(V2 infer\): end-to-end latency vs in-process floor \| ≤ 1.5× \|", text, re.M
