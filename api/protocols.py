@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from api.column_json import parse_predict_body
 from api.encoding import encode_predictions
 from api.errors import ErrorRenderer, registry_error_body
 from registry.inference import Outputs
@@ -41,7 +42,7 @@ class ModelsProtocol:
 
     content_type_required: bool = True
     render_error = staticmethod(registry_error_body)
-    loads = staticmethod(orjson.loads)
+    loads = staticmethod(parse_predict_body)  # numeric columns straight into arrays
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         return parse_envelope(body), None

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from api.v2_json import parse_infer_body
+from api.column_json import parse_infer_body
 from registry.inference import Outputs
 from registry.registry import ModelVersion
 from schemas.envelope import Envelope

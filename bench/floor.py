@@ -52,19 +52,19 @@ def load_version(config: Path, model: str, version: str) -> LoadedVersion:
 
 def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
     """The predictions array (JSON) for a raw request body, exactly as the server computes it, minus
-    HTTP and Flask: parse, envelope, column-wise validation, model input, predict, encode.
+    HTTP and Flask: parse (the protocol's own parser), envelope, column-wise validation, model
+    input, predict, encode.
 
-    Mirrors ``api.pipeline.PredictPipeline``.
+    Mirrors ``api.pipeline.PredictPipeline`` with ``api.protocols.ModelsProtocol``.
     """
     try:
-        import orjson
-
         from api.encoding import encode_predictions
-        from schemas.envelope import parse_envelope
+        from api.protocols import ModelsProtocol
 
-        envelope = parse_envelope(orjson.loads(body))
+        protocol = ModelsProtocol()
+        envelope, _ = protocol.envelope(protocol.loads(body), loaded.version)
         return encode_predictions(loaded.version.predictor.predict(loaded.validator.validate(envelope)))
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 

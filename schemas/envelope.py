@@ -16,6 +16,7 @@ from schemas.messages import listed_names
 from spec.errors import InvalidInputError
 
 ENVELOPES = ("instances", "inputs", "data")
+COLUMN_ENVELOPES = ("inputs", "data")  # the envelopes that may hold {feature: [values]}
 _SHAPES = 'one row of features, {"instances": [rows]}, {"inputs": {feature: [values]}} or {"data": ...}'
 
 
@@ -68,6 +69,9 @@ class Envelope:
         return {name: values[index] for name, values in self.columns.items()}
 
 
+_COLUMN_TYPES = (list, NumberColumn)
+
+
 def parse_envelope(body: Any) -> Envelope:
     """Find the rows in a parsed JSON body; raises ``InvalidInputError`` for a shape we do not accept."""
     if not isinstance(body, dict):
@@ -95,12 +99,12 @@ def _nonempty(key: str, rows: list[Any]) -> list[Any]:
 
 
 def _from_mapping(key: str, content: dict[str, Any]) -> Envelope:
-    """Columns when every value is a list, one row when none is."""
-    lists = [name for name, value in content.items() if isinstance(value, list)]
+    """Columns when every value is a list (or a NumberColumn), one row when none is."""
+    lists = [name for name, value in content.items() if isinstance(value, _COLUMN_TYPES)]
     if not lists:
         return Envelope(rows=[content])
     if len(lists) != len(content):
-        scalars = [name for name, value in content.items() if not isinstance(value, list)]
+        scalars = [name for name, value in content.items() if not isinstance(value, _COLUMN_TYPES)]
         raise InvalidInputError(
             f"'{key}' mixes columns (lists) with single values: {listed_names(scalars)}. "
             "Send every feature as a list of the same length, or none."

@@ -36,11 +36,13 @@ def port_of(server: LiveServer) -> int:
     return int(server.url.rsplit(":", 1)[1])
 
 
-def post_raw(server: LiveServer, body: bytes, timeout: float = 30) -> tuple[int, bytes, float]:
-    """(status, body, seconds) of one POST of ``body`` to the iris predict path."""
+def post_raw(
+    server: LiveServer, body: bytes, timeout: float = 30, path: str = PREDICT
+) -> tuple[int, bytes, float]:
+    """(status, body, seconds) of one POST of ``body`` to ``path`` (the iris predict path)."""
     connection = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=timeout)
     started = time.monotonic()
-    connection.request("POST", PREDICT, body=body, headers={"Content-Type": "application/json"})
+    connection.request("POST", path, body=body, headers={"Content-Type": "application/json"})
     response = connection.getresponse()
     answer = response.read()
     connection.close()
@@ -74,6 +76,40 @@ def test_pathological_body_gets_a_small_json_4xx_fast(server: LiveServer, name: 
     assert 400 <= status < 500, answer[:300]
     body = json.loads(answer)
     assert body["code"] == status and body["message"]
+    assert len(answer) < MAX_ANSWER, f"{name}: a {len(answer):,}-byte answer"
+    assert seconds < 5, f"{name}: {seconds:.1f} s"
+    assert worker_pids(server.process.pid) == workers, "a worker died"
+
+
+def v2_tensor(name: str) -> dict[str, object]:
+    return {"name": name, "shape": [1], "datatype": "FP64", "data": [1.0]}
+
+
+# Bodies over 1 KiB are parsed by simdjson (api.column_json), whose key lookups scan an object.
+V2_PATHOLOGICAL = {
+    "100,000 unknown tensors": {"inputs": [v2_tensor(f"t{i}") for i in range(100_000)]},
+    "a tensor with 100,000 keys": {
+        "inputs": [{**v2_tensor("sepal_length_cm"), **{f"k{i}": 1 for i in range(100_000)}}]
+    },
+    "100,000 keys beside inputs": {
+        "inputs": [v2_tensor("sepal_length_cm")],
+        **{f"k{i}": 1 for i in range(100_000)},
+    },
+    "a tensor of 100,000 values nesting 40 levels": {
+        "inputs": [
+            {**v2_tensor("sepal_length_cm"), "data": [[[[[[[[[[[[[[[[[[[[1.0]]]]]]]]]]]]]]]]]]]] * 100_000}
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(V2_PATHOLOGICAL))
+def test_pathological_v2_body_gets_a_small_json_4xx_fast(server: LiveServer, name: str) -> None:
+    workers = worker_pids(server.process.pid)
+    body = json.dumps(V2_PATHOLOGICAL[name]).encode()
+    status, answer, seconds = post_raw(server, body, path="/v2/models/iris/versions/1/infer")
+    assert 400 <= status < 500, answer[:300]
+    assert json.loads(answer)["error"]
     assert len(answer) < MAX_ANSWER, f"{name}: a {len(answer):,}-byte answer"
     assert seconds < 5, f"{name}: {seconds:.1f} s"
     assert worker_pids(server.process.pid) == workers, "a worker died"

@@ -1,5 +1,6 @@
-"""The V2 body parser (simdjson) gives what orjson gives and refuses what orjson refuses, with flat
-numeric data as float64 arrays."""
+"""The body parsers (simdjson) give what orjson gives and refuse what orjson refuses, with flat
+numeric columns (a V2 tensor's data, a /models ``inputs`` or ``data`` object's values) as float64
+arrays."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.v2_json import SMALL_BODY_BYTES, parse_infer_body
+from api.column_json import SMALL_BODY_BYTES, parse_infer_body, parse_predict_body
 from schemas.envelope import NumberColumn
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
@@ -43,6 +44,21 @@ BODY = st.fixed_dictionaries(
     },
 )
 
+COLUMNS = st.dictionaries(TEXT, DATA, max_size=4)
+PREDICT_BODY = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "inputs": st.one_of(COLUMNS, st.lists(st.dictionaries(TEXT, SCALARS), max_size=3), SCALARS),
+            "data": st.one_of(COLUMNS, SCALARS),
+            "instances": st.lists(st.dictionaries(TEXT, SCALARS), max_size=3),
+            "\x1f": st.one_of(SCALARS, st.lists(FLOATS, max_size=2)),
+        },
+    ),
+    st.dictionaries(TEXT, SCALARS),  # one flat row
+)
+PARSERS = [parse_infer_body, parse_predict_body]
+
 
 def plain(value: Any) -> Any:
     """The parsed body with every NumberColumn back as the list of values sent."""
@@ -68,36 +84,70 @@ def test_the_parsed_body_is_what_orjson_reads(body: dict[str, Any], small_body_b
     raw = orjson.dumps(body)
     parsed = parse_infer_body(raw, small_body_bytes)
     assert plain(parsed) == orjson.loads(raw)
-    for column in number_columns(parsed):
+    assert_hold_the_values_sent(number_columns(parsed))
+
+
+def assert_hold_the_values_sent(columns: list[NumberColumn]) -> None:
+    for column in columns:
         assert column.array.dtype == np.float64 and column.array.flags.writeable
         assert np.array_equal(column.array, np.array(column.as_list(), dtype=np.float64))
 
 
+def column_values(body: Any) -> list[Any]:
+    """The values of a /models body's ``inputs`` and ``data`` objects."""
+    found = []
+    for key in ("inputs", "data"):
+        if isinstance(body, dict) and isinstance(body.get(key), dict):
+            found += body[key].values()
+    return found
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.binary(max_size=60), BODY.map(orjson.dumps).map(lambda raw: raw[: len(raw) // 2])))
-def test_any_bytes_parse_as_orjson_reads_them_or_are_refused_as_orjson_refuses(raw: bytes) -> None:
+@given(PREDICT_BODY, st.sampled_from([0, SMALL_BODY_BYTES]))
+def test_a_predict_body_is_what_orjson_reads(body: dict[str, Any], small_body_bytes: int) -> None:
+    raw = orjson.dumps(body)
+    parsed = parse_predict_body(raw, small_body_bytes)
+    assert plain(parsed) == orjson.loads(raw)
+    assert_hold_the_values_sent([v for v in column_values(parsed) if isinstance(v, NumberColumn)])
+
+
+ANY_BODY = st.one_of(BODY, PREDICT_BODY).map(orjson.dumps)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.binary(max_size=60), ANY_BODY.map(lambda raw: raw[: len(raw) // 2])),
+    st.sampled_from(PARSERS),
+)
+def test_any_bytes_parse_as_orjson_reads_them_or_are_refused_as_orjson_refuses(
+    raw: bytes, parse: Any
+) -> None:
     """Truncated bodies and random bytes: orjson's value, or orjson's error, never another."""
     try:
         expected = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         with pytest.raises(orjson.JSONDecodeError) as refused:
-            parse_infer_body(raw, 0)
+            parse(raw, 0)
         assert str(refused.value) == str(error)
         return
-    assert plain(parse_infer_body(raw, 0)) == expected
+    assert plain(parse(raw, 0)) == expected
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("parse", "raw"),
     [
-        b'{"inputs": [{"n\\u0061me": "a", "d\\u0061ta": [1.0, 2.0]}]}',
-        b'{"\\u0069nputs": [{"name": "a", "data": [1.0]}], "id": "x"}',
-        b'{"inputs": [{"name": "a", "data": [1.0], "\\u001f": 1}]}',
+        (parse_infer_body, b'{"inputs": [{"n\\u0061me": "a", "d\\u0061ta": [1.0, 2.0]}]}'),
+        (parse_infer_body, b'{"\\u0069nputs": [{"name": "a", "data": [1.0]}], "id": "x"}'),
+        (parse_infer_body, b'{"inputs": [{"name": "a", "data": [1.0], "\\u001f": 1}]}'),
+        (parse_predict_body, b'{"\\u0069nputs": {"a": [1.0, 2.0]}}'),
+        (parse_predict_body, b'{"inputs": {"\\u0061": [1.0], "b": [2.0]}}'),
+        (parse_predict_body, b'{"inputs": {"a": [1.0], "a": [2.0, 3.0]}, "inputs": {"b": [4.0]}}'),
     ],
 )
-def test_escaped_keys_are_read_as_orjson_reads_them(raw: bytes) -> None:
-    """simdjson looks keys up by their raw text; an escaped key must still be found."""
-    assert plain(parse_infer_body(raw, 0)) == orjson.loads(raw)
+def test_escaped_and_repeated_keys_are_read_as_orjson_reads_them(parse: Any, raw: bytes) -> None:
+    """simdjson looks keys up by their raw text and keeps the first of a repeated key; an escaped
+    key must still be found, and the last of a repeated one kept."""
+    assert plain(parse(raw, 0)) == orjson.loads(raw)
 
 
 def tensor(data: str) -> bytes:
@@ -157,11 +207,14 @@ def test_a_key_sent_twice_keeps_its_last_value_as_orjson_does() -> None:
     ],
 )
 @pytest.mark.parametrize("small_body_bytes", [0, SMALL_BODY_BYTES])
-def test_what_orjson_refuses_is_refused_in_orjson_words(raw: bytes, small_body_bytes: int) -> None:
+@pytest.mark.parametrize("parse", PARSERS)
+def test_what_orjson_refuses_is_refused_in_orjson_words(
+    raw: bytes, small_body_bytes: int, parse: Any
+) -> None:
     with pytest.raises(orjson.JSONDecodeError) as expected:
         orjson.loads(raw)
     with pytest.raises(orjson.JSONDecodeError) as refused:
-        parse_infer_body(raw, small_body_bytes)
+        parse(raw, small_body_bytes)
     assert str(refused.value) == str(expected.value)
 
 
@@ -180,3 +233,54 @@ def test_a_small_body_goes_to_orjson_and_a_large_one_keeps_arrays() -> None:
         b"1.5" for _ in range(400)
     )
     assert len(large) >= SMALL_BODY_BYTES and len(number_columns(parse_infer_body(large))) == 1
+
+
+def test_flat_numeric_columns_of_a_predict_body_become_arrays() -> None:
+    raw = b'{"inputs": {"a": [25, 1.5e-3], "b": ["x", "y"], "c": [1.0, null]}}'
+    parsed = parse_predict_body(raw, 0)
+    assert plain(parsed) == orjson.loads(raw)
+    a, b, c = parsed["inputs"].values()
+    assert type(a) is NumberColumn and a.array.tolist() == [25.0, 0.0015] and type(a[0]) is int
+    assert b == ["x", "y"] and c == [1.0, None]
+    assert type(parse_predict_body(b'{"data": {"a": [1.0, 2.0]}}', 0)["data"]["a"]) is NumberColumn
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"inputs": {"a": [[1.0], [2.0]], "b": [1.0, 2.0]}}',  # nested: every column stays a list
+        b'{"inputs": {"a": [1.0, 2.0]}, "id": [1]}',  # an array beside the columns
+        b'{"inputs": {"a": [1.0, 2.0], "b": "[1.0]"}}',  # a bracket inside a string
+        b'{"instances": [{"a": 1.0}, {"a": 2.0}]}',
+        b'{"a": [1.0, 2.0]}',  # one row whose value is a list
+    ],
+)
+def test_only_columns_proven_flat_become_arrays(raw: bytes) -> None:
+    parsed = parse_predict_body(raw, 0)
+    assert parsed == orjson.loads(raw)  # no NumberColumn anywhere: a NumberColumn is not a list
+    assert not any(isinstance(v, NumberColumn) for v in column_values(parsed))
+
+
+def test_an_object_of_many_keys_is_read_whole_not_key_by_key() -> None:
+    """simdjson scans an object for each key looked up: 100,000 keys took tens of seconds. Past
+    128 keys the object is materialised at once, its columns as lists (tests/test_hostile_clients.py
+    times 100,000 through a server)."""
+    few = orjson.dumps({"inputs": {f"c{i}": [1.0, 2.0] for i in range(128)}})
+    many = orjson.dumps({"inputs": {f"c{i}": [1.0, 2.0] for i in range(129)}})
+    assert all(type(v) is NumberColumn for v in column_values(parse_predict_body(few, 0)))
+    assert parse_predict_body(many, 0) == orjson.loads(many)
+    tensor_keys = orjson.dumps({"inputs": [{"name": "a", "data": [1.0], **{f"k{i}": 1 for i in range(200)}}]})
+    assert parse_infer_body(tensor_keys, 0) == orjson.loads(tensor_keys)
+
+
+def test_only_a_body_opening_with_its_columns_is_walked() -> None:
+    """Rows and instances go to orjson whole (simdjson's copy of them costs twice orjson's); so does
+    a columnar body with another key first, which the envelope then refuses anyway."""
+    columns = b'{"a": [1.0, 2.0]}'
+    assert type(parse_predict_body(b' {\n "data" : ' + columns + b"}", 0)["data"]["a"]) is NumberColumn
+    for raw in (
+        b'{"instances": [{"a": 1.0}]}',
+        b'{"x": 1, "inputs": ' + columns + b"}",
+        b"[" + columns + b"]",
+    ):
+        assert parse_predict_body(raw, 0) == orjson.loads(raw)
