@@ -110,9 +110,8 @@ def end_to_end_s(results: Results, probe: Scenario, server: str = OURS) -> float
 
 
 def probe_floors(results: Results, probe: Scenario) -> list[Floor]:
-    """The floors of a probe's repetitions (the run's first floor, repeated, when none were timed)."""
-    runs = results.latency[(probe.name, OURS)]
-    return results.latency_floors.get(probe.name) or [results.floors[probe.name]] * len(runs)
+    """The floors of a probe's repetitions, each timed just before its runs."""
+    return results.latency_floors[probe.name]
 
 
 def floor_ratios(results: Results, probe: Scenario, server: str = OURS) -> list[float]:

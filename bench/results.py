@@ -48,7 +48,7 @@ class Results:
 
     def probes(self) -> list[Scenario]:
         """The scenarios whose single-connection latency was measured, to set against the floor."""
-        return [s for s in self.scenarios if s.name in self.floors and (s.name, OURS) in self.latency]
+        return [s for s in self.scenarios if s.name in self.latency_floors and (s.name, OURS) in self.latency]
 
     def all_runs(self) -> list[Run]:
         """Every kept run (warm-ups are not kept)."""

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.agree import LabelMismatch, check_labels
-from bench.floor import Floor, FloorUnavailable, load_version, measure_floor
+from bench.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
 from bench.latency import measure_latency
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
 from bench.machine import ROOT, busy_percent, machine_facts
@@ -143,10 +143,18 @@ def time_extra_startups(args: argparse.Namespace, logs: Path) -> list[float]:
     return times
 
 
-def measure_floors(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> dict[str, Floor]:
+def load_versions(
+    args: argparse.Namespace, scenarios: Sequence[Scenario]
+) -> dict[tuple[str, str], LoadedVersion]:
+    """Each (model, version) the scenarios ask for, loaded once, as the server holds it."""
+    return {(s.model, s.version): load_version(args.config, s.model, s.version) for s in scenarios}
+
+
+def measure_floors(
+    args: argparse.Namespace, scenarios: Sequence[Scenario], versions: dict[tuple[str, str], LoadedVersion]
+) -> dict[str, Floor]:
     """The in-process floors of every scenario, first, so that a broken import fails fast."""
     log("timing the in-process floor")
-    versions = {(s.model, s.version): load_version(args.config, s.model, s.version) for s in scenarios}
     return {s.name: measure_floor(versions[(s.model, s.version)], s, args.floor_seconds) for s in scenarios}
 
 
@@ -185,7 +193,8 @@ def start_all(
 def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
     """Start the servers, check they agree, measure everything into ``results``; stop the servers."""
     scenarios = results.scenarios
-    results.floors = measure_floors(args, scenarios)
+    versions = load_versions(args, scenarios)
+    results.floors = measure_floors(args, scenarios, versions)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as stack:
         folder = Path(tmp)
         baseline, ours, two = start_all(args, stack, folder, results)
@@ -204,7 +213,7 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
         results.paired = plan.measure([ours], paired_scenarios(scenarios))
         for probe in [s for s in scenarios if s.latency_probe]:
             canned = start_canned(stack, ours, probe, folder)
-            version = load_version(args.config, probe.model, probe.version)
+            version = versions[(probe.model, probe.version)]
             servers = [baseline, ours, canned]
             floors, runs = measure_latency(plan, servers, probe, version, args.floor_seconds)
             results.latency_floors[probe.name] = floors
