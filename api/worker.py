@@ -15,7 +15,8 @@ Two deadlines bound what a client can hold:
   is closed (a client sending one byte a second, or never reading a large answer).
 
 gunicorn writes its own errors (a request line too long, headers too large) as HTML; this worker
-writes them as our JSON error body instead.
+writes them as our JSON error body instead. It sends an answer's headers and body in one system
+call (api.one_write).
 
 A worker told to stop while it boots stops: until gunicorn installs the worker's signal handlers,
 a forked worker runs the master's, which only queue the signal for a loop the worker never runs.
@@ -36,6 +37,7 @@ import gevent
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
+from api import one_write
 from api.errors import registry_error_body
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class RegistryWorker(GeventWorker):
 
     def init_process(self) -> None:
         util.write_error = write_json_error
+        one_write.install()
         super().init_process()
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:

@@ -7,10 +7,12 @@ import json
 import os
 import re
 import signal
+import socket
 import tempfile
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -157,11 +159,34 @@ def test_request_ids_come_back_and_appear_in_one_request_line(server: LiveServer
     assert any(r["event"] == "load" and r.get("model") == "iris" for r in records)
 
 
+def logged(server: LiveServer, request_id: str) -> list[dict]:
+    """The request lines of ``request_id`` in the server's JSON log so far."""
+    lines = [json.loads(line) for line in server.log.read_text().splitlines()]
+    return [r for r in lines if r.get("event") == "request" and r.get("request_id") == request_id]
+
+
 def test_logs_hold_no_token_and_no_feature_value(server: LiveServer) -> None:
-    call(server, "/models/iris/1/predict", {"instances": [BAD]})
+    call(server, "/models/iris/1/predict", {"instances": [BAD]}, {"X-Request-ID": "no-secrets"})
+    wait_until(lambda: logged(server, "no-secrets"), 10, "no request line")  # the line is in the text
     text = server.log.read_text()
     assert TOKEN not in text
     assert "4.0625" not in text and "wide" not in text
+
+
+def test_a_request_whose_client_left_without_its_answer_is_logged(server: LiveServer) -> None:
+    """The line is written after the answer is sent, and also when sending it fails."""
+    body = json.dumps({"inputs": {name: [value] * 100_000 for name, value in IRIS.items()}}).encode()
+    with socket.create_connection(("127.0.0.1", urlsplit(server.url).port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /models/iris/1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {TOKEN}\r\nX-Request-ID: gone-early\r\n".encode()
+            + b"Content-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
+        sock.recv(1)  # the answer has begun; the 13 MB of it are never read
+    wait_until(lambda: logged(server, "gone-early"), 30, "no request line for a client that left")
+    (line,) = logged(server, "gone-early")
+    assert line["status"] == 200 and line["rows"] == 100_000
 
 
 def test_metrics_and_health_need_no_token(server: LiveServer) -> None:
