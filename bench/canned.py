@@ -29,7 +29,7 @@ def response_bytes(answer: bytes) -> bytes:
 
 
 def content_length(head: bytes) -> int:
-    """The ``Content-Length`` of a request head (0 when there is none)."""
+    """The ``Content-Length`` of a request's or an answer's head (0 when there is none)."""
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.alternate import Alternated
 from bench.floor import Floor
 from bench.measure import Run
 from bench.scenarios import Scenario
@@ -40,6 +41,8 @@ class Results:
     scaling: dict[int, list[Run]] = field(default_factory=dict)
     # OURS_RATIO_TARGETS' scenarios on our server alone, back to back in each repetition
     paired: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
+    # the same scenarios alternated request by request on one connection (bench.alternate)
+    alternated: Alternated | None = None
     floors: dict[str, Floor] = field(default_factory=dict)
     # latency probe -> the floor timed just before each repetition of its single-connection runs
     latency_floors: dict[str, list[Floor]] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.agree import LabelMismatch, check_labels
+from bench.alternate import Alternated, alternate, post_request
 from bench.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
 from bench.latency import measure_latency
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
@@ -41,6 +42,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=1, help="seconds of the discarded warm-up run")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each baseline/ours pair")
+    parser.add_argument(
+        "--alternate-rounds",
+        type=int,
+        default=10_000,
+        help="rounds of one-row V2 and /models requests alternated one by one (0: wrk runs instead)",
+    )
     parser.add_argument(
         "--connections", type=int, default=2, help="wrk connections per server worker (closed loop)"
     )
@@ -208,9 +215,14 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
         settings = Settings(wrk, args.duration, args.connections, args.threads)
         plan = Plan(bodies, settings, args.reps, args.warmup)
         results.runs = plan.measure([baseline, ours], scenarios)
-        # Compared with each other, so measured back to back: this machine's speed drifts by
-        # more than the difference within the minute that separates them in the runs above.
-        results.paired = plan.measure([ours], paired_scenarios(scenarios))
+        # Compared with each other, so measured request by request (or, with --alternate-rounds 0,
+        # in wrk runs back to back): this machine's speed drifts by more than the difference within
+        # the minute that separates them in the runs above.
+        pairs = paired_scenarios(scenarios)
+        if args.alternate_rounds > 0:
+            results.alternated = alternate_pairs(ours, pairs, args.alternate_rounds)
+        else:
+            results.paired = plan.measure([ours], pairs)
         for probe in [s for s in scenarios if s.latency_probe]:
             canned = start_canned(stack, ours, probe, folder)
             version = versions[(probe.model, probe.version)]
@@ -223,6 +235,15 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
             runs = plan.measure([ours, two], [scenario])
             results.scaling = {1: runs[(scenario.name, OURS)], 2: runs[(scenario.name, OURS_TWO)]}
         results.memory = {OURS: memory_of(ours), BASELINE: memory_of(baseline)}
+
+
+def alternate_pairs(ours: Server, scenarios: Sequence[Scenario], rounds: int) -> Alternated | None:
+    """The paired scenarios' requests alternated one by one on our server (bench.alternate)."""
+    if not scenarios:
+        return None
+    requests = {s.name: post_request(s.path, s.body()) for s in scenarios}
+    log(f"alternating {', '.join(requests)} request by request on ours, {rounds} rounds")
+    return alternate(ours.port, requests, rounds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
