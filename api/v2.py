@@ -57,8 +57,10 @@ class V2Protocol:
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, InferRequest]:
         envelope, request = decode_request(body, version.spec)
+        if not request.outputs:
+            return envelope, request
         known = output_names(version)
-        unknown = [name for name in request.outputs or () if name not in known]
+        unknown = [name for name in request.outputs if name not in known]
         if unknown:
             raise InvalidInputError(
                 f"Unknown outputs: {listed_names(unknown)} (this version answers: {', '.join(known)})."

@@ -60,12 +60,15 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
     codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
     columns: dict[str, Sequence[Any]] = {}
+    lengths = set()
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
         if name in columns:
             raise InvalidInputError(f"The tensor {shown_name(name)} is sent twice.")
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
-    _same_lengths(columns)
+        lengths.add(len(values))
+    if len(lengths) > 1:
+        _refuse_unequal_lengths(columns)
     return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
 
 
@@ -86,7 +89,10 @@ def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
-    ``NumberColumn`` (api.column_json parses flat numbers straight into one), else as a list."""
+    ``NumberColumn`` (api.column_json parses flat numbers straight into one), else as a list.
+
+    The common case (shape ``[n]``, flat data) is checked inline: a one-row request pays for
+    these checks once per feature, and they are a tenth of its time in the app."""
     if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")
@@ -100,12 +106,16 @@ def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
         raise InvalidInputError(
             f"{_where(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
         )
-    rows = _rows_of_shape(name, tensor.get("shape"))
+    shape = tensor.get("shape")
+    if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
+        rows = shape[0]
+    else:
+        rows = _rows_of_shape(name, shape)
     data = tensor.get("data")
     if type(data) is NumberColumn:
         values: Sequence[Any] = data
     elif type(data) is list:
-        values = _flattened(name, data)
+        values = data if not data or type(data[0]) is not list else _flattened(name, data)
     else:
         raise InvalidInputError(f"{_where(name)}: 'data' must be a list of values.")
     if len(values) != rows:
@@ -138,9 +148,8 @@ def _rows_of_shape(name: str, shape: Any) -> int:
 
 
 def _flattened(name: str, data: list[Any]) -> list[Any]:
-    """Flat data as it is; nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``."""
-    if not data or type(data[0]) is not list:
-        return data  # a list nested further inside is a value the validator refuses
+    """Nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``. (Flat data is taken
+    as it is: a list nested further inside is a value the validator refuses.)"""
     if not all(type(row) is list and len(row) == 1 for row in data):
         raise InvalidInputError(f"{_where(name)}: nested data must hold one value per row: [[a], [b], ...].")
     return [row[0] for row in data]
@@ -148,15 +157,13 @@ def _flattened(name: str, data: list[Any]) -> list[Any]:
 
 def _parameters_checked(where: str, holder: dict[str, Any]) -> None:
     """``parameters`` may be left out, else it is an object; what it says (``content_type``) is ignored."""
-    if not isinstance(holder.get("parameters", {}), dict):
+    if "parameters" in holder and not isinstance(holder["parameters"], dict):
         raise InvalidInputError(f"{where}: 'parameters' must be an object.")
 
 
-def _same_lengths(columns: dict[str, Sequence[Any]]) -> None:
-    if len({len(values) for values in columns.values()}) > 1:
-        lengths = {name: len(values) for name, values in columns.items()}
-        got = listed_names([f"{name}: {n}" for name, n in lengths.items()])
-        raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
+def _refuse_unequal_lengths(columns: dict[str, Sequence[Any]]) -> None:
+    got = listed_names([f"{name}: {len(values)}" for name, values in columns.items()])
+    raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
 
 
 def _requested_outputs(body: dict[str, Any]) -> tuple[str, ...] | None:
