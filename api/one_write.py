@@ -36,7 +36,10 @@ class OneWriteResponse(wsgi.Response):
             type(arg) is bytes
             and not self.chunked
             and self.response_length == len(arg)
-            and not getattr(self, "_omits_body", True)  # HEAD, 204, 304: gunicorn decides
+            # HEAD, 1xx, 204, 304: gunicorn decides (releases before 27 lack the attribute, so
+            # there every answer takes gunicorn's path)
+            and not getattr(self, "_omits_body", True)
+            and not self.cfg.is_ssl  # an SSL socket has no sendmsg
         )
 
 

@@ -37,13 +37,13 @@ class Alternated:
         return [block[a] / block[b] for block in self.block_medians]
 
 
-def post_request(path: str, body: bytes) -> bytes:
-    """The bytes of an HTTP/1.1 POST of a JSON ``body`` to ``path`` on a kept-alive connection."""
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
+def post_request(path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
+    """The bytes of an HTTP/1.1 POST of a JSON ``body`` to ``path`` (kept alive unless ``headers``
+    say otherwise)."""
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 class KeptAlive:
@@ -64,7 +64,11 @@ class KeptAlive:
         head = bytes(self.buffer[:end])
         if not head.startswith(b"HTTP/1.1 200"):
             raise AlternateError(f"the server answered {head[:200]!r}")
+        if b"\r\nconnection: close" in head.lower():
+            raise AlternateError("the server closes the connection after each answer")
         total = end + len(_HEAD_END) + content_length(head)
+        if total > len(self.buffer):
+            raise AlternateError(f"an answer of {total} bytes is more than the client holds")
         while got < total:
             got += self._recv(view[got:])
 
@@ -82,18 +86,17 @@ def alternate(
     port: int, requests: dict[str, bytes], rounds: int, blocks: int = 5, warmup_rounds: int = 200
 ) -> Alternated:
     """Send each of ``requests`` once per round, their order rotating from round to round, for
-    ``rounds`` rounds in ``blocks`` blocks; every answer must be a 200."""
+    ``rounds`` rounds split as evenly as they go into ``blocks`` blocks; every answer must be a 200."""
     names = tuple(requests)
     connection = KeptAlive(port)
     try:
         for _ in range(warmup_rounds):
             for name in names:
                 connection.roundtrip(requests[name])
-        per_block = max(1, rounds // blocks)
         medians = []
-        for _ in range(blocks):
+        for block in range(blocks):
             times: list[list[float]] = [[] for _ in names]
-            for round_index in range(per_block):
+            for round_index in range(max(1, rounds // blocks + (block < rounds % blocks))):
                 for k in _rotated(len(names), round_index):
                     started = time.perf_counter()
                     connection.roundtrip(requests[names[k]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -12,8 +13,13 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.http import wsgi
+from gunicorn.http.parser import RequestParser
 
-from api.one_write import send_both
+from api import one_write
+from api.one_write import OneWriteResponse, send_both
+from bench.alternate import post_request
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving
 
@@ -51,6 +57,65 @@ def test_send_both_delivers_every_byte_in_order(head_bytes: int, body_bytes: int
     reader.join(30)
     receiver.close()
     assert bytes(got) == head + body
+
+
+class RecordingSocket:
+    """Stands in for a client connection: records each system call gunicorn's response makes."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bytes]] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.calls.append(("sendall", bytes(data)))
+
+    def sendmsg(self, buffers: list[bytes]) -> int:
+        self.calls.append(("sendmsg", b"".join(bytes(b) for b in buffers)))
+        return sum(len(b) for b in buffers)
+
+    def wire(self) -> bytes:
+        """What the client receives, minus the Date line (it may tick between two answers)."""
+        return re.sub(rb"Date: [^\r]*\r\n", b"", b"".join(data for _, data in self.calls))
+
+
+def respond(
+    response_class: type[wsgi.Response] | None, method: str, status: str, headers: list, writes: list[bytes]
+) -> RecordingSocket:
+    """One answer written by ``response_class`` the way gunicorn's worker writes it."""
+    cfg = Config()
+    request = next(iter(RequestParser(cfg, [f"{method} /x HTTP/1.1\r\nHost: a\r\n\r\n".encode()], None)))
+    sock = RecordingSocket()
+    response, _ = wsgi.create(request, sock, ("127.0.0.1", 1), ("127.0.0.1", 8000), cfg, response_class)
+    response.start_response(status, headers)
+    for data in writes:
+        response.write(data)
+    response.close()
+    return sock
+
+
+ANSWERS = {
+    "a whole body": ("GET", "200 OK", [("Content-Length", "5")], [b"hello"]),
+    "a 400": ("POST", "400 BAD REQUEST", [("Content-Length", "2")], [b"{}"]),
+    "HEAD": ("HEAD", "200 OK", [("Content-Length", "5")], [b"hello"]),
+    "204": ("GET", "204 NO CONTENT", [], [b""]),
+    "304": ("GET", "304 NOT MODIFIED", [("Content-Length", "5")], []),
+    "a body in two parts": ("GET", "200 OK", [("Content-Length", "10")], [b"hello", b"world"]),
+    "chunked": ("GET", "200 OK", [], [b"hello", b"world"]),
+}
+
+
+@pytest.mark.parametrize("case", ANSWERS)
+def test_the_client_gets_the_bytes_gunicorn_sends(case: str) -> None:
+    ours, theirs = (respond(cls, *ANSWERS[case]) for cls in (OneWriteResponse, wsgi.Response))
+    assert ours.wire() == theirs.wire()
+    one_call = [name for name, _ in ours.calls] == ["sendmsg"]
+    assert one_call == (case in ("a whole body", "a 400"))  # the rest take gunicorn's own path
+
+
+def test_installed_it_is_the_response_gunicorn_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wsgi, "Response", wsgi.Response)  # put back after the test
+    one_write.install()
+    sock = respond(None, *ANSWERS["a whole body"])
+    assert [name for name, _ in sock.calls] == ["sendmsg"]
 
 
 def answers_on_one_connection(server: LiveServer, requests: list[tuple[str, str, bytes | None]]) -> list:
@@ -105,11 +170,7 @@ def test_a_client_reading_slowly_gets_a_large_answer_whole(server: LiveServer) -
     body = json.dumps({"inputs": {name: [value] * 100_000 for name, value in IRIS.items()}}).encode()
     sock = socket.create_connection((address.hostname, address.port), timeout=30)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # far less than the answer
-    sock.sendall(
-        b"POST /models/iris/1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
-        + body
-    )
+    sock.sendall(post_request("/models/iris/1/predict", body, {"Connection": "close"}))
     got = bytearray()
     read_slowly(sock, got, 0.5)
     sock.close()

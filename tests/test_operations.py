@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.alternate import post_request
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, request, serving, wait_until, worker_pids
 
@@ -176,14 +177,15 @@ def test_logs_hold_no_token_and_no_feature_value(server: LiveServer) -> None:
 def test_a_request_whose_client_left_without_its_answer_is_logged(server: LiveServer) -> None:
     """The line is written after the answer is sent, and also when sending it fails."""
     body = json.dumps({"inputs": {name: [value] * 100_000 for name, value in IRIS.items()}}).encode()
-    with socket.create_connection(("127.0.0.1", urlsplit(server.url).port), timeout=10) as sock:
-        sock.sendall(
-            b"POST /models/iris/1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Authorization: Bearer {TOKEN}\r\nX-Request-ID: gone-early\r\n".encode()
-            + b"Content-Length: %d\r\n\r\n" % len(body)
-            + body
-        )
-        sock.recv(1)  # the answer has begun; the 13 MB of it are never read
+    sock = socket.socket()
+    # A small window: the 13 MB cannot all wait in the kernel's buffers, so the send fails.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.settimeout(10)
+    with sock:
+        sock.connect(("127.0.0.1", urlsplit(server.url).port))
+        headers = {"Authorization": f"Bearer {TOKEN}", "X-Request-ID": "gone-early"}
+        sock.sendall(post_request("/models/iris/1/predict", body, headers))
+        sock.recv(1)  # the answer has begun; the rest of it is never read
     wait_until(lambda: logged(server, "gone-early"), 30, "no request line for a client that left")
     (line,) = logged(server, "gone-early")
     assert line["status"] == 200 and line["rows"] == 100_000
