@@ -10,11 +10,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from api.add_command import add_parser, run_add
+from api.add_arguments import add_parser
 from api.check_command import EXIT_CONFIG_ERROR, check, describe_line
 from api.logs import FORMATS, configure_logging
 from batch.arguments import add_predict_parser
-from registry.loader import load_registry
 from registry.registry import Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
 from spec.errors import ConfigError
@@ -26,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "add":
+        from api.add_command import run_add
+
         return run_add(args)
     if args.command == "predict":
         from batch.command import predict_command
@@ -35,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_format, args.log_level)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from registry.loader import load_registry  # scikit-learn: seconds, not needed for --help
+
     path = default_config_path(args.config)
     started = time.perf_counter()
     try:
