@@ -55,12 +55,10 @@ class RegistryServer(BaseApplication):
         # The master forks workers with the stop signals blocked (api.worker); it takes them again
         # as soon as fork() returns.
         os.register_at_fork(after_in_parent=unblock_stop_signals)
-        if all(v.is_available for v in registry_of(app).all_versions()):
-            # A full collection here took 0.1 s of start-up to free about a thousand objects of
-            # import-time garbage, which are frozen with the rest instead.
-            gc.freeze()
-        else:  # a failed load can leave its half-built model in a cycle (a traceback's frame)
-            freeze_loaded_objects()
+        # A full collection took 0.1 s of start-up to free about a thousand objects of import-time
+        # garbage, frozen with the rest instead; but a failed load can leave its half-built model
+        # in a cycle (a traceback's frame), which only a collection frees.
+        freeze_loaded_objects(collect=not all(v.is_available for v in registry_of(app).all_versions()))
         keep_freed_memory()
         super().__init__()
 
@@ -115,16 +113,18 @@ def _on_exit(arbiter: Any) -> None:
     log.info("stopped", extra={"event": "stop"})
 
 
-def freeze_loaded_objects() -> None:
+def freeze_loaded_objects(collect: bool = True) -> None:
     """Move everything loaded so far (models, libraries) out of the garbage collector's sight.
 
     Without this, each full collection in a worker walks every object of scikit-learn, pandas and
     the models (tens of milliseconds, seen as p99 spikes on batch requests), and touching them
-    un-shares the pages the workers inherited copy-on-write from the master. Unfreezing first lets
-    the collection free what a reload replaced (frozen objects are never collected).
+    un-shares the pages the workers inherited copy-on-write from the master. With ``collect``,
+    unfreezing first lets the collection free what a reload replaced (frozen objects are never
+    collected).
     """
     gc.unfreeze()
-    gc.collect()
+    if collect:
+        gc.collect()
     gc.freeze()
 
 

@@ -89,10 +89,7 @@ def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
-    ``NumberColumn`` (api.column_json parses flat numbers straight into one), else as a list.
-
-    The common case (shape ``[n]``, flat data) is checked inline: a one-row request pays for
-    these checks once per feature, and they are a tenth of its time in the app."""
+    ``NumberColumn`` (api.column_json parses flat numbers straight into one), else as a list."""
     if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")
@@ -106,16 +103,12 @@ def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
         raise InvalidInputError(
             f"{_where(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
         )
-    shape = tensor.get("shape")
-    if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
-        rows = shape[0]
-    else:
-        rows = _rows_of_shape(name, shape)
+    rows = _rows_of_shape(name, tensor.get("shape"))
     data = tensor.get("data")
     if type(data) is NumberColumn:
         values: Sequence[Any] = data
     elif type(data) is list:
-        values = data if not data or type(data[0]) is not list else _flattened(name, data)
+        values = _flattened(name, data)
     else:
         raise InvalidInputError(f"{_where(name)}: 'data' must be a list of values.")
     if len(values) != rows:
@@ -132,6 +125,8 @@ def _where(name: str) -> str:
 
 def _rows_of_shape(name: str, shape: Any) -> int:
     """The ``n`` of a shape ``[n]`` or ``[n, 1]``, at least 1."""
+    if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
+        return shape[0]  # the common shape, first: a one-row request checks it once per feature
     valid = (
         isinstance(shape, list)
         and 1 <= len(shape) <= 2
@@ -148,8 +143,9 @@ def _rows_of_shape(name: str, shape: Any) -> int:
 
 
 def _flattened(name: str, data: list[Any]) -> list[Any]:
-    """Nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``. (Flat data is taken
-    as it is: a list nested further inside is a value the validator refuses.)"""
+    """Flat data as it is; nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``."""
+    if not data or type(data[0]) is not list:
+        return data  # a list nested further inside is a value the validator refuses
     if not all(type(row) is list and len(row) == 1 for row in data):
         raise InvalidInputError(f"{_where(name)}: nested data must hold one value per row: [[a], [b], ...].")
     return [row[0] for row in data]
