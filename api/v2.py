@@ -68,8 +68,9 @@ class V2Protocol:
         return envelope, request
 
     def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> bytes:
-        wanted = context.outputs or output_names(version)
-        tensors = [tensor for tensor in _tensors(version, outputs) if tensor["name"] in wanted]
+        tensors = _tensors(version, outputs)  # every output the version answers
+        if context.outputs:
+            tensors = [tensor for tensor in tensors if tensor["name"] in context.outputs]
         response: dict[str, Any] = {"model_name": version.model, "model_version": version.version}
         if context.id is not None:
             response["id"] = context.id

@@ -6,6 +6,7 @@ reference once and uses it to the end.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,9 @@ class RegisteredModel:
     def name(self) -> str:
         return self.spec.name
 
-    @property
+    # A model's versions are fixed once it is registered (a reload builds a new registry), so what
+    # they say is worked out once: every request resolves its version through these.
+    @functools.cached_property
     def latest_version(self) -> str:
         """The highest available version, or the highest one if none loaded."""
         names = sort_versions(self.versions)
@@ -93,9 +96,9 @@ class RegisteredModel:
         """The configured default version, else ``latest``."""
         return self.spec.default_version or self.latest_version
 
-    @property
+    @functools.cached_property
     def aliases(self) -> dict[str, str]:
-        """Every alias with its version, ``latest`` included."""
+        """Every alias with its version, ``latest`` included (one dict, shared: read it only)."""
         return {**self.spec.aliases, LATEST: self.latest_version}
 
 

@@ -94,14 +94,19 @@ class ColumnCheck:
         the minimum or the maximum."""
         if not array.size:
             return True
-        low, high = float(array.min()), float(array.max())
+        if array.size == 1:  # one row: its value is both ends, without two reductions (2 µs each)
+            low = high = float(array[0])
+        else:
+            low, high = float(array.min()), float(array.max())
         if not (math.isfinite(low) and math.isfinite(high)):
             return False
         if self.feature.minimum is not None and low < self.feature.minimum:
             return False
         if self.feature.maximum is not None and high > self.feature.maximum:
             return False
-        return self.feature.type != "integer" or bool((array == np.floor(array)).all())
+        if self.feature.type != "integer":
+            return True
+        return low.is_integer() if array.size == 1 else bool((array == np.floor(array)).all())
 
     def is_valid(self, value: Any) -> bool:
         """One value on its own: the slow check used to locate the bad rows in a bad column."""

@@ -28,7 +28,7 @@ DATATYPES = frozenset(
 _REQUEST_SHAPE = '{"inputs": [{"name", "shape", "datatype", "data"}, ...]}'
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs about 0.3 µs more
 class InferRequest:
     """What the answer needs of a V2 request: its ``id`` and the outputs it asked for (None: all)."""
 

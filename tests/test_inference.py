@@ -73,3 +73,30 @@ def test_a_pipeline_subclass_keeps_its_own_transform() -> None:
     assert [type(step) for step in predictor.transforms] == [SkippingPipeline]
     outputs = predictor.predict({f"f{i}": X[:, i] for i in range(4)})
     np.testing.assert_allclose(outputs.probabilities, model.predict_proba(scaler.transform(X)), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "model", [LogisticRegression(max_iter=1000), RandomForestClassifier(n_estimators=5, random_state=0)]
+)
+def test_prediction_warns_nothing_and_leaves_sklearn_settings_as_they_were(model: Any) -> None:
+    """A model fitted on named columns gets a plain array: sklearn's warning about it is silenced
+    and ``assume_finite`` set only around sklearn's own calls; the linear plan needs neither."""
+    import warnings
+
+    import pandas as pd
+    import sklearn
+
+    X, y = load_iris(return_X_y=True)
+    model.fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(4)]), y)
+    predictor = Predictor(FOUR_NUMBERS, model, "classification", tuple(model.classes_))
+    assert predictor.linear == isinstance(model, LogisticRegression)
+    before = sklearn.get_config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outputs = predictor.predict({f"f{i}": X[:, i] for i in range(4)})
+    np.testing.assert_allclose(
+        outputs.probabilities,
+        model.predict_proba(pd.DataFrame(X, columns=model.feature_names_in_)),
+        rtol=1e-9,
+    )
+    assert sklearn.get_config() == before
