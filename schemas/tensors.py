@@ -54,7 +54,8 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     request_id = body.get("id")
     if "id" in body and not isinstance(request_id, str):
         raise InvalidInputError("'id' must be a string.")
-    _parameters_checked("The request", body)
+    if "parameters" in body:
+        _parameters_checked("The request", body)
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
@@ -69,7 +70,8 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
         lengths.add(len(values))
     if len(lengths) > 1:
         _refuse_unequal_lengths(columns)
-    return Envelope(columns=columns, batched=True), InferRequest(request_id, _requested_outputs(body))
+    outputs = _requested_outputs(body) if "outputs" in body else None
+    return Envelope(columns=columns, batched=True), InferRequest(request_id, outputs)
 
 
 def _integer_coded(feature: FeatureSpec) -> bool:
@@ -152,8 +154,8 @@ def _flattened(name: str, data: list[Any]) -> list[Any]:
 
 
 def _parameters_checked(where: str, holder: dict[str, Any]) -> None:
-    """``parameters`` may be left out, else it is an object; what it says (``content_type``) is ignored."""
-    if "parameters" in holder and not isinstance(holder["parameters"], dict):
+    """``parameters``, sent (it may be left out), is an object; what it says (``content_type``) is ignored."""
+    if not isinstance(holder["parameters"], dict):
         raise InvalidInputError(f"{where}: 'parameters' must be an object.")
 
 
@@ -162,9 +164,7 @@ def _refuse_unequal_lengths(columns: dict[str, Sequence[Any]]) -> None:
     raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
 
 
-def _requested_outputs(body: dict[str, Any]) -> tuple[str, ...] | None:
-    if "outputs" not in body:
-        return None
+def _requested_outputs(body: dict[str, Any]) -> tuple[str, ...]:
     outputs = body["outputs"]
     if not isinstance(outputs, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
