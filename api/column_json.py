@@ -141,7 +141,9 @@ def _numbers(data: simdjson.Array) -> NumberColumn | None:
         buffer = data.as_buffer(of_type=_FLAT_NUMBERS)
     except TypeError:
         return None
-    return NumberColumn(np.frombuffer(buffer, dtype=np.float64).copy(), data)
+    # The buffer is simdjson's own copy of the numbers, apart from the parser's document: the
+    # array can view it (writable), with no second copy.
+    return NumberColumn(np.frombuffer(buffer, dtype=np.float64), data)
 
 
 def _arrays_are_flat(data: bytes, arrays: int) -> bool:

@@ -160,6 +160,22 @@ def test_flat_numbers_become_arrays_and_keep_the_values_sent() -> None:
     assert column[0] == 25 and type(column[0]) is int and len(column) == 2
 
 
+def test_a_column_outlives_its_parser_and_is_its_own_memory() -> None:
+    """The arrays view simdjson's copy of the numbers, not the parser's document: they stay right
+    when the body and its parser are gone and other bodies are parsed, and writing one touches
+    nothing else."""
+    first = parse_infer_body(tensor(str(list(range(1000)))), 0)
+    [column] = number_columns(first)
+    array = column.array
+    del first, column
+    for other in range(5):
+        number_columns(parse_infer_body(tensor(str([-1.5] * (1000 + other))), 0))
+    assert array.tolist() == [float(v) for v in range(1000)]
+    assert array.flags.writeable and array.flags.c_contiguous
+    array[0] = 42.0
+    assert array[:2].tolist() == [42.0, 1.0]
+
+
 @pytest.mark.parametrize(
     "data",
     [
