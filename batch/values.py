@@ -30,17 +30,13 @@ def feature_values(column: pd.Series, feature: FeatureSpec, from_text: bool) -> 
     values = column.to_numpy(dtype=object, na_value=None).tolist()
     if from_text and not pd.api.types.is_numeric_dtype(column.dtype):  # numbers were parsed already
         values = [_parse_text(v, feature) if type(v) is str else v for v in values]
-    if _has_int_categories(feature) and pd.api.types.is_float_dtype(column.dtype):  # ints with gaps
+    if feature.integer_coded and pd.api.types.is_float_dtype(column.dtype):  # ints with gaps
         values = [int(v) if type(v) is float and v.is_integer() else v for v in values]
     return values
 
 
 def _has_text_categories(feature: FeatureSpec) -> bool:
     return feature.type == "category" and isinstance(feature.categories[0], str)
-
-
-def _has_int_categories(feature: FeatureSpec) -> bool:
-    return feature.type == "category" and isinstance(feature.categories[0], int)
 
 
 def _parse_text(text: str, feature: FeatureSpec) -> Any:

@@ -31,7 +31,7 @@ def feature_array(feature: FeatureSpec, values: Sequence[Any]) -> np.ndarray:
     if None not in values:
         if feature.type == "boolean":
             return np.array(values, dtype=bool)
-        if isinstance(feature.categories[0], int):
+        if feature.integer_coded:
             return np.array(values, dtype=np.int64)
     array = np.empty(len(values), dtype=object)
     array[:] = [np.nan if v is None else v for v in values]

@@ -33,8 +33,7 @@ def build_feature_field(feature: FeatureSpec) -> fields.Field:
     if not feature.required:
         common.update(allow_none=True, load_default=None)
     if feature.type == "category":
-        numeric = isinstance(feature.categories[0], int)
-        field_class = FeatureIntegerCategory if numeric else FeatureCategory
+        field_class = FeatureIntegerCategory if feature.integer_coded else FeatureCategory
         return field_class(feature.categories, **common)
     validators = []
     if feature.minimum is not None or feature.maximum is not None:

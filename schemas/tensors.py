@@ -39,7 +39,7 @@ class InferRequest:
 def feature_datatype(feature: FeatureSpec) -> str:
     """The V2 datatype a feature is sent as: BYTES for string categories, INT64 for integer codes."""
     if feature.type == "category":
-        return "INT64" if isinstance(feature.categories[0], int) else "BYTES"
+        return "INT64" if feature.integer_coded else "BYTES"
     return {"number": "FP64", "integer": "INT64", "boolean": "BOOL"}[feature.type]
 
 
@@ -59,7 +59,7 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
-    codes = {f.name: _spellings(f.categories) for f in spec.features if _integer_coded(f)}
+    codes = {f.name: _spellings(f.categories) for f in spec.integer_coded_features}
     columns: dict[str, Sequence[Any]] = {}
     lengths = set()
     for index, tensor in enumerate(inputs):
@@ -72,10 +72,6 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
         _refuse_unequal_lengths(columns)
     outputs = _requested_outputs(body) if "outputs" in body else None
     return Envelope(columns=columns, batched=True), InferRequest(request_id, outputs)
-
-
-def _integer_coded(feature: FeatureSpec) -> bool:
-    return feature.type == "category" and isinstance(feature.categories[0], int)
 
 
 def _spellings(codes: tuple[Any, ...]) -> dict[Any, int]:

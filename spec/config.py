@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -47,6 +48,11 @@ class VersionSpec:
     @property
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @functools.cached_property  # read by every V2 request
+    def integer_coded_features(self) -> tuple[FeatureSpec, ...]:
+        """The categories coded as integers, in feature order."""
+        return tuple(f for f in self.features if f.integer_coded)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ class FeatureSpec:
     maximum: float | None = None
     description: str | None = None
 
+    @property
+    def integer_coded(self) -> bool:
+        """Whether this is a category whose categories are integer codes (sent as JSON numbers)."""
+        return self.type == "category" and isinstance(self.categories[0], int)
+
 
 def unknown_keys(data: dict, allowed: set[str], where: str, problems: list[str]) -> None:
     """Report each key of ``data`` not in ``allowed``, listing the allowed ones."""
