@@ -72,29 +72,18 @@ class Instruments:
             multiprocess_mode="livemax",
         )
         self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
-        # Labelled series, kept: labels() checks and locks on every call (about 1.5 µs each). The
-        # keys are served versions and our own status codes, so these stay as small as the config.
-        self._answers: dict[tuple[str, str, str], Any] = {}
-        self._versions: dict[tuple[str, str], tuple[Any, Any]] = {}
+        # labels() checks the values and takes a lock on every call (about 1.5 µs); each series
+        # is looked up once. The keys are served versions, our own status codes and declared
+        # features, so this stays as small as the config.
+        self._series: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
-    def answers(self, model: str, version: str, code: str) -> Any:
-        """The request counter of one version and status code."""
-        key = (model, version, code)
-        series = self._answers.get(key)
-        if series is None:
-            series = self._answers[key] = self.requests.labels(model, version, code)
-        return series
-
-    def version_series(self, model: str, version: str) -> tuple[Any, Any]:
-        """The duration histogram and the row counter of one version."""
-        key = (model, version)
-        series = self._versions.get(key)
-        if series is None:
-            series = self._versions[key] = (
-                self.duration.labels(model, version),
-                self.rows.labels(model, version),
-            )
-        return series
+    def series(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, created on first use as labels() creates it."""
+        key = (metric, labels)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = metric.labels(*labels)
+        return found
 
 
 @cache
@@ -176,15 +165,14 @@ class MetricsHook:
     def record(served: Served, code: str, seconds: float) -> None:
         tools = instruments()
         model, version = served.model or "", served.version or ""
-        tools.answers(model, version, code).inc()
+        tools.series(tools.requests, model, version, code).inc()
         if not served.model:
             return
-        duration, rows = tools.version_series(model, version)
-        duration.observe(seconds)
+        tools.series(tools.duration, model, version).observe(seconds)
         if served.rows:
-            rows.inc(served.rows)
+            tools.series(tools.rows, model, version).inc(served.rows)
         for feature, count in served.rejected.items():
-            tools.invalid_values.labels(model, version, feature).inc(count)
+            tools.series(tools.invalid_values, model, version, feature).inc(count)
 
 
 @bp.get("/metrics")

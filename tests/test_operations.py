@@ -191,6 +191,22 @@ def test_a_request_whose_client_left_without_its_answer_is_logged(server: LiveSe
     assert line["status"] == 200 and line["rows"] == 100_000
 
 
+def test_a_version_that_only_refused_requests_has_no_row_series(server: LiveServer) -> None:
+    """Series are created as they are first counted: a version whose every answer was a 400 has
+    requests and durations, but predicted no row and shows no row counter."""
+    for _ in range(5):
+        assert call(server, "/models/penguins/1/predict", {"island": "Biscoe"})[0] == 400
+    samples = scrape(server)
+    assert metric(samples, "model_registry_requests_total", model="penguins", version="1", code="400") == 5
+    assert (
+        metric(samples, "model_registry_request_duration_seconds_count", model="penguins", version="1") == 5
+    )
+    rows = [
+        key for key in samples if key.startswith("model_registry_rows_total{") and 'model="penguins"' in key
+    ]
+    assert rows == []
+
+
 def test_metrics_and_health_need_no_token(server: LiveServer) -> None:
     assert request(f"{server.url}/health/ready")[0] == 200
     assert scrape(server)
