@@ -1,18 +1,20 @@
-"""Two kinds of request alternated one by one on one kept-alive connection, each timed.
+"""Things to compare, alternated one by one and each timed: requests on kept-alive connections, or
+a request and an in-process call.
 
 wrk's runs of two scenarios are seconds apart, and this machine's speed moves by more than 10 %
 from one second to the next: paired 5 s runs of one-row V2 and one-row /models gave ratios from
-0.79 to 1.24 within one bench. Alternating single requests puts both kinds in the same moments,
-so a difference of 1 % shows (five runs of 5,000 pairs here agreed within 0.6 %). The client is a
-plain socket: it adds the same few microseconds to both kinds.
+0.79 to 1.24 within one bench. Alternating single calls puts every kind in the same moments, so a
+difference of 1 % shows (five runs of 5,000 pairs here agreed within 0.6 %). The client is a
+plain socket: it adds the same few microseconds to every request.
 """
 
 from __future__ import annotations
 
+import functools
 import socket
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bench.canned import content_length
@@ -26,15 +28,19 @@ class AlternateError(RuntimeError):
 
 @dataclass(frozen=True)
 class Alternated:
-    """Median seconds per request of each kind, per block of rounds (blocks show the spread)."""
+    """Median seconds per call of each kind, per block of rounds (blocks show the spread)."""
 
     names: tuple[str, ...]
     block_medians: list[tuple[float, ...]]
 
+    def medians(self, name: str) -> list[float]:
+        """``name``'s median seconds per call, one per block."""
+        index = self.names.index(name)
+        return [block[index] for block in self.block_medians]
+
     def ratios(self, numerator: str, denominator: str) -> list[float]:
         """``numerator``'s median ÷ ``denominator``'s, one per block."""
-        a, b = self.names.index(numerator), self.names.index(denominator)
-        return [block[a] / block[b] for block in self.block_medians]
+        return [a / b for a, b in zip(self.medians(numerator), self.medians(denominator), strict=True)]
 
 
 def post_request(path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
@@ -85,25 +91,42 @@ class KeptAlive:
 def alternate(
     port: int, requests: dict[str, bytes], rounds: int, blocks: int = 5, warmup_rounds: int = 200
 ) -> Alternated:
-    """Send each of ``requests`` once per round, their order rotating from round to round, for
-    ``rounds`` rounds split as evenly as they go into ``blocks`` blocks; every answer must be a 200."""
-    names = tuple(requests)
+    """Send each of ``requests`` once per round on one kept-alive connection to ``port``, as
+    ``alternate_calls`` does; every answer must be a 200."""
     connection = KeptAlive(port)
     try:
-        for _ in range(warmup_rounds):
-            for name in names:
-                connection.roundtrip(requests[name])
-        medians = []
-        for block in range(blocks):
-            times: list[list[float]] = [[] for _ in names]
-            for round_index in range(max(1, rounds // blocks + (block < rounds % blocks))):
-                for k in _rotated(len(names), round_index):
-                    started = time.perf_counter()
-                    connection.roundtrip(requests[names[k]])
-                    times[k].append(time.perf_counter() - started)
-            medians.append(tuple(statistics.median(t) for t in times))
+        calls = {name: functools.partial(connection.roundtrip, request) for name, request in requests.items()}
+        return alternate_calls(calls, rounds, blocks, warmup_rounds)
     finally:
         connection.close()
+
+
+def alternate_calls(
+    calls: dict[str, Callable[[], object]],
+    rounds: int,
+    blocks: int = 5,
+    warmup_rounds: int = 200,
+    burst: int = 1,
+) -> Alternated:
+    """Make each of ``calls`` ``burst`` times in a row per round, their order rotating from round to
+    round, for ``rounds`` rounds split as evenly as they go into ``blocks`` blocks; the median wall
+    time of each call per block. What a call raises stops it."""
+    names = tuple(calls)
+    for _ in range(warmup_rounds):
+        for name in names:
+            calls[name]()
+    medians, round_index = [], 0
+    for block in range(blocks):
+        times: list[list[float]] = [[] for _ in names]
+        for _ in range(max(1, rounds // blocks + (block < rounds % blocks))):
+            order, round_index = _rotated(len(names), round_index), round_index + 1
+            for k in order:
+                call, kept = calls[names[k]], times[k]
+                for _ in range(burst):
+                    started = time.perf_counter()
+                    call()
+                    kept.append(time.perf_counter() - started)
+        medians.append(tuple(statistics.median(t) for t in times))
     return Alternated(names, medians)
 
 

@@ -12,6 +12,7 @@ from bench.scenarios import Scenario
 BASELINE = "baseline"
 OURS = "ours"
 CANNED = "canned answer"  # bench/canned.py: our answer, sent without computing anything
+FLOOR = "in-process floor"  # bench/floor.py: the server's own computation, without HTTP
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Results:
     floors: dict[str, Floor] = field(default_factory=dict)
     # latency probe -> the floor timed just before each repetition of its single-connection runs
     latency_floors: dict[str, list[Floor]] = field(default_factory=dict)
+    # latency probe -> the floor and single requests to ours and the canned answer, alternated
+    probe_alternated: dict[str, Alternated] = field(default_factory=dict)
     startups: dict[str, list[float]] = field(default_factory=dict)
     memory: dict[str, Memory] = field(default_factory=dict)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.agree import LabelMismatch, check_labels
 from bench.alternate import Alternated, alternate, post_request
 from bench.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
-from bench.latency import measure_latency
+from bench.latency import alternate_with_floor, measure_latency
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
 from bench.machine import ROOT, busy_percent, machine_facts
 from bench.measure import Settings
@@ -58,6 +58,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip the --workers 2 vs 1 measurement")
     parser.add_argument("--startup-reps", type=int, default=3, help="starts of our server to time")
     parser.add_argument("--floor-seconds", type=float, default=1.0, help="time budget per in-process floor")
+    parser.add_argument(
+        "--probe-seconds",
+        type=float,
+        default=10.0,
+        help="seconds of a latency probe's floor and single requests alternated in bursts",
+    )
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml", help="our server's config")
     parser.add_argument("--output", type=Path, help="report path (default: bench/results/<date>.md)")
     args = parser.parse_args(argv)
@@ -230,6 +236,9 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
             floors, runs = measure_latency(plan, servers, probe, version, args.floor_seconds)
             results.latency_floors[probe.name] = floors
             results.latency.update(runs)
+            ports = {server.name: server.port for server in (ours, canned)}
+            alternated = alternate_with_floor(ports, probe, version, args.probe_seconds)
+            results.probe_alternated[probe.name] = alternated
             stop_server(canned)
         for scenario in scaling:
             runs = plan.measure([ours, two], [scenario])

@@ -1,4 +1,5 @@
-"""The bench's request-by-request comparison (bench/alternate.py), against a real server."""
+"""The bench's request-by-request comparisons (bench/alternate.py, bench/latency.py), against a real
+server and the real in-process floor."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.alternate import AlternateError, alternate, post_request
+from bench.alternate import AlternateError, alternate, alternate_calls, post_request
+from bench.floor import load_version
+from bench.latency import alternate_with_floor
+from bench.results import FLOOR
 from bench.scenarios import build_scenarios
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import serving
@@ -37,3 +41,25 @@ def test_an_answer_other_than_200_stops_it(port: int) -> None:
     bad = post_request("/models/iris/1/predict", json.dumps({"sepal_length_cm": "x"}).encode())
     with pytest.raises(AlternateError, match="400"):
         alternate(port, {"bad": bad}, rounds=1, blocks=1, warmup_rounds=0)
+
+
+def test_calls_come_in_bursts_in_rotating_order() -> None:
+    made: list[str] = []
+    calls = {name: (lambda name=name: made.append(name)) for name in ("a", "b", "c")}
+    measured = alternate_calls(calls, rounds=4, blocks=2, warmup_rounds=1, burst=2)
+    assert made[:3] == ["a", "b", "c"]  # the warm-up round
+    rounds = ["".join(made[3 + 6 * i : 9 + 6 * i]) for i in range(4)]
+    assert rounds == ["aabbcc", "bbccaa", "ccaabb", "aabbcc"]
+    assert len(measured.block_medians) == 2
+    assert measured.medians("b") == [block[1] for block in measured.block_medians]
+
+
+def test_the_floor_and_a_server_are_timed_in_the_same_blocks(port: int) -> None:
+    (probe,) = build_scenarios(["iris-1000-v2"])
+    version = load_version(EXAMPLE_CONFIG, probe.model, probe.version)
+    measured = alternate_with_floor({"ours": port}, probe, version, seconds=0.5, blocks=2, burst=3)
+    assert measured.names == (FLOOR, "ours")
+    assert len(measured.block_medians) == 2
+    # the floor parses, checks, predicts and encodes 1,000 rows: tens of microseconds at least
+    assert all(20e-6 < seconds < 1.0 for block in measured.block_medians for seconds in block)
+    assert measured.ratios("ours", FLOOR) == [b[1] / b[0] for b in measured.block_medians]
