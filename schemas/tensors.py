@@ -59,19 +59,24 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
-    codes = {f.name: _spellings(f.categories) for f in spec.integer_coded_features}
+    coded = spec.integer_coded_features
+    codes = {f.name: _spellings(f.categories) for f in coded} if coded else _NO_CODES
     columns: dict[str, Sequence[Any]] = {}
-    lengths = set()
+    length, unequal = -1, False
     for index, tensor in enumerate(inputs):
         name, values = _tensor_column(index, tensor)
         if name in columns:
             raise InvalidInputError(f"The tensor {shown_name(name)} is sent twice.")
         columns[name] = _as_codes(values, codes[name]) if name in codes else values
-        lengths.add(len(values))
-    if len(lengths) > 1:
+        if length != len(values):
+            unequal, length = length >= 0, len(values)
+    if unequal:
         _refuse_unequal_lengths(columns)
     outputs = _requested_outputs(body) if "outputs" in body else None
     return Envelope(columns=columns, batched=True), InferRequest(request_id, outputs)
+
+
+_NO_CODES: dict[str, dict[Any, int]] = {}
 
 
 def _spellings(codes: tuple[Any, ...]) -> dict[Any, int]:
@@ -101,12 +106,16 @@ def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
         raise InvalidInputError(
             f"{_where(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
         )
-    rows = _rows_of_shape(name, tensor.get("shape"))
+    shape = tensor.get("shape")
+    if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
+        rows = shape[0]  # the common shape, checked here: a one-row request does it once per feature
+    else:
+        rows = _rows_of_shape(name, shape)
     data = tensor.get("data")
     if type(data) is NumberColumn:
         values: Sequence[Any] = data
     elif type(data) is list:
-        values = _flattened(name, data)
+        values = data if not data or type(data[0]) is not list else _flattened(name, data)
     else:
         raise InvalidInputError(f"{_where(name)}: 'data' must be a list of values.")
     if len(values) != rows:
@@ -123,8 +132,6 @@ def _where(name: str) -> str:
 
 def _rows_of_shape(name: str, shape: Any) -> int:
     """The ``n`` of a shape ``[n]`` or ``[n, 1]``, at least 1."""
-    if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
-        return shape[0]  # the common shape, first: a one-row request checks it once per feature
     valid = (
         isinstance(shape, list)
         and 1 <= len(shape) <= 2
@@ -141,9 +148,9 @@ def _rows_of_shape(name: str, shape: Any) -> int:
 
 
 def _flattened(name: str, data: list[Any]) -> list[Any]:
-    """Flat data as it is; nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]``."""
-    if not data or type(data[0]) is not list:
-        return data  # a list nested further inside is a value the validator refuses
+    """Nested data ``[[a], [b]]`` (shape ``[n, 1]`` row-major) as ``[a, b]`` (data whose first value
+    is a list; flat data is taken as it is, and a list nested further inside it is a value the
+    validator refuses)."""
     if not all(type(row) is list and len(row) == 1 for row in data):
         raise InvalidInputError(f"{_where(name)}: nested data must hold one value per row: [[a], [b], ...].")
     return [row[0] for row in data]

@@ -147,6 +147,17 @@ def test_bad_tensors_are_400s(example_client: FlaskClient, body: Any, message: s
     assert answer["error"].startswith(message)
 
 
+def test_a_later_tensor_of_another_length_is_refused_and_every_length_is_named(
+    example_client: FlaskClient,
+) -> None:
+    body = tensors(iris_columns())
+    body["inputs"][-1] = {**body["inputs"][-1], "shape": [3], "data": [0.1, 0.2, 0.3]}
+    status, answer = infer(example_client, "/v2/models/iris/infer", body)
+    assert status == 400
+    assert answer["error"].startswith("The input tensors must have the same number of rows")
+    assert "petal_width_cm: 3" in answer["error"] and "sepal_length_cm: 2" in answer["error"]
+
+
 def test_values_are_checked_with_the_predict_messages(example_client: FlaskClient) -> None:
     columns = {
         "island": ["Mars"],
