@@ -43,6 +43,12 @@ class Alternated:
         return [a / b for a, b in zip(self.medians(numerator), self.medians(denominator), strict=True)]
 
 
+def again(name: str) -> str:
+    """The name of a second copy of request ``name`` in an alternation: an A/A control, whose ratio
+    to the first copy shows how far two equal things read apart here."""
+    return f"{name} again"
+
+
 def post_request(path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
     """The bytes of an HTTP/1.1 POST of a JSON ``body`` to ``path`` (kept alive unless ``headers``
     say otherwise)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Sequence
 
+from bench.alternate import again
 from bench.floor import Floor
 from bench.measure import Run
 from bench.results import BASELINE, CANNED, FLOOR, OURS, Results
@@ -57,11 +58,11 @@ def ratios(numerators: Sequence[Run], denominators: Sequence[Run]) -> list[float
     return [a.requests_per_s / b.requests_per_s for a, b in zip(numerators, denominators, strict=True)]
 
 
-def ratio_text(values: Sequence[float]) -> str:
-    """``1.23× (1.20–1.25)``: the median, then min–max over repetitions."""
+def ratio_text(values: Sequence[float], digits: int = 2) -> str:
+    """``1.23× (1.20–1.25)``: the median, then min–max over repetitions, to ``digits`` decimals."""
     if not values:
         return DASH
-    return f"{statistics.median(values):.2f}× ({min(values):.2f}–{max(values):.2f})"
+    return f"{statistics.median(values):.{digits}f}× ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -253,12 +254,16 @@ def target_rows(results: Results) -> list[tuple[str, str, str, bool]]:
         if alternated is not None and {name, reference} <= set(alternated.names):
             values = alternated.ratios(reference, name)  # its latency ÷ ours: a speed ratio
             title = f"{name} vs {reference}: our speed, requests alternated one by one"
+            measured = ratio_text(values, digits=3)  # the differences measured are tenths of a percent
+            if again(reference) in alternated.names:
+                control = alternated.ratios(reference, again(reference))
+                measured += f"; A/A control {ratio_text(control, digits=3)}"
         elif (name, OURS) in runs and (reference, OURS) in runs:
             values = ratios(runs[(name, OURS)], runs[(reference, OURS)])
-            title = f"{name} vs {reference}: our req/s"
+            title, measured = f"{name} vs {reference}: our req/s", ratio_text(values)
         else:
             continue
-        found.append((title, f"≥ {goal}×", ratio_text(values), statistics.median(values) >= goal))
+        found.append((title, f"≥ {goal}×", measured, statistics.median(values) >= goal))
     for probe in results.probes():
         values = target_floor_ratios(results, probe)
         goal = MAX_FLOOR_RATIOS.get(probe.name, 2.0)
@@ -312,7 +317,9 @@ def notes_section(results: Results) -> list[str]:
         "median and min–max over repetitions are shown. Our one-row V2 speed is set against our "
         "one-row /models speed with the two requests alternated one by one on one connection "
         "(bench/alternate.py; the ratio is /models' median latency ÷ V2's, per block of rounds: "
-        "back-to-back wrk runs of the two moved by ±20 % here). A latency probe's target reads the "
+        "back-to-back wrk runs of the two moved by ±20 % here); the /models request is sent twice per "
+        "round, and the A/A control (the first copy's latency ÷ the second's) shows how far two equal "
+        "requests read apart. A latency probe's target reads the "
         "floor and single requests alternated in bursts (bench/latency.py); its wrk runs are each "
         "set against a floor timed just before them. This machine's speed drifts by more than the "
         "differences measured within a few minutes: set against floors timed before the runs, the "

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.agree import LabelMismatch, check_labels
-from bench.alternate import Alternated, alternate, post_request
+from bench.alternate import Alternated, again, alternate, post_request
 from bench.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
 from bench.latency import alternate_with_floor, measure_latency
 from bench.loadgen import WrkMissing, find_wrk, wrk_version
@@ -26,7 +26,7 @@ from bench.machine import ROOT, busy_percent, machine_facts
 from bench.measure import Settings
 from bench.plan import Plan, log, write_bodies
 from bench.procs import Server, ServerError, free_port, memory_mb, post_bytes, start_server, stop_server
-from bench.report import BUSY_MACHINE_PERCENT, paired_scenarios, render
+from bench.report import BUSY_MACHINE_PERCENT, OURS_RATIO_TARGETS, paired_scenarios, render
 from bench.results import BASELINE, CANNED, OURS, Memory, Results
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
@@ -251,6 +251,9 @@ def alternate_pairs(ours: Server, scenarios: Sequence[Scenario], rounds: int) ->
     if not scenarios:
         return None
     requests = {s.name: post_request(s.path, s.body()) for s in scenarios}
+    for _, reference in OURS_RATIO_TARGETS:  # each reference once more: the A/A control
+        if reference in requests:
+            requests[again(reference)] = requests[reference]
     log(f"alternating {', '.join(requests)} request by request on ours, {rounds} rounds")
     return alternate(ours.port, requests, rounds)
 
