@@ -113,10 +113,12 @@ def alternate_calls(
     blocks: int = 5,
     warmup_rounds: int = 200,
     burst: int = 1,
+    settle: int = 0,
 ) -> Alternated:
-    """Make each of ``calls`` ``burst`` times in a row per round, their order rotating from round to
-    round, for ``rounds`` rounds split as evenly as they go into ``blocks`` blocks; the median wall
-    time of each call per block. What a call raises stops it."""
+    """Make each of ``calls`` ``settle`` + ``burst`` times in a row per round (the first ``settle``
+    not timed), their order rotating from round to round, for ``rounds`` rounds split as evenly as
+    they go into ``blocks`` blocks; the median wall time of each call per block. What a call
+    raises stops it."""
     names = tuple(calls)
     for _ in range(warmup_rounds):
         for name in names:
@@ -128,6 +130,8 @@ def alternate_calls(
             order, round_index = _rotated(len(names), round_index), round_index + 1
             for k in order:
                 call, kept = calls[names[k]], times[k]
+                for _ in range(settle):
+                    call()
                 for _ in range(burst):
                     started = time.perf_counter()
                     call()

@@ -8,9 +8,10 @@ loopback costs by itself, which no server that computes before it answers can go
 Then the ratio the target reads: the floor and requests to each kept-alive server (ours, the
 canned answer) alternated in short bursts, so that each ratio divides figures of the same moments.
 Set against a floor timed before the runs, the same server read 1.11× and 2.15× a minute apart:
-this machine's speed moves by 2× within a minute. A burst (ten calls in a row) keeps each side
-as warm as wrk's back-to-back requests and the floor's loop keep it: one request after a 2 ms
-pause, while the floor ran, took 10–40 % longer here than one of a back-to-back series.
+this machine's speed moves by 2× within a minute. Each side is timed warm, as wrk's back-to-back
+requests and the floor's loop time it: a burst is ten timed calls after two untimed ones. By
+position in bursts of twenty, the first call after the other side's burst took 20–30 % longer
+than the rest (floor and ours alike), the second a little longer, and the rest the same.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ def alternate_with_floor(
     seconds: float,
     blocks: int = 5,
     burst: int = 10,
+    settle: int = 2,
 ) -> Alternated:
     """The in-process floor (named ``FLOOR``) and the probe's request to each server of ``ports``
-    (name -> port, each on one kept-alive connection), alternated in bursts of ``burst`` calls for
-    about ``seconds``, in ``blocks`` blocks of rounds. The servers must keep connections alive."""
+    (name -> port, each on one kept-alive connection), alternated in bursts of ``burst`` timed
+    calls, each after ``settle`` untimed ones, for about ``seconds``, in ``blocks`` blocks of
+    rounds. The servers must keep connections alive."""
     body = probe.body()
     request = post_request(probe.path, body)
     connections = {name: KeptAlive(port) for name, port in ports.items()}
@@ -66,10 +69,10 @@ def alternate_with_floor(
         calls: dict[str, Callable[[], object]] = {FLOOR: functools.partial(floor_call(probe), version, body)}
         for name, connection in connections.items():
             calls[name] = functools.partial(connection.roundtrip, request)
-        rounds = max(2 * blocks, int(seconds / (burst * round_seconds(calls))))
+        rounds = max(2 * blocks, int(seconds / ((settle + burst) * round_seconds(calls))))
         names = ", ".join(ports)
         log(f"{probe.title}: the floor and {names} alternated, {rounds} rounds of {burst} calls each")
-        return alternate_calls(calls, rounds, blocks, warmup_rounds=0, burst=burst)
+        return alternate_calls(calls, rounds, blocks, warmup_rounds=0, burst=burst, settle=settle)
     finally:
         for connection in connections.values():
             connection.close()

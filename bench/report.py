@@ -167,8 +167,9 @@ def floor_section(results: Results) -> list[str]:
         lines += [
             "",
             "For a latency probe, the floor, ours and the canned answer were alternated in bursts of "
-            "ten calls (one request at a time on one kept-alive connection each; bench/latency.py): "
-            "each figure is the median over blocks of rounds, and the ratio is ours ÷ the floor per block.",
+            "ten timed calls, each after two untimed ones (one request at a time on one kept-alive "
+            "connection each; bench/latency.py): each figure is the median over blocks of rounds, and "
+            "the ratio is ours ÷ the floor per block.",
         ]
     for probe in probes:
         lines += ["", wrk_sentence(results, probe)]

@@ -4,6 +4,7 @@ server and the real in-process floor."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -52,6 +53,19 @@ def test_calls_come_in_bursts_in_rotating_order() -> None:
     assert rounds == ["aabbcc", "bbccaa", "ccaabb", "aabbcc"]
     assert len(measured.block_medians) == 2
     assert measured.medians("b") == [block[1] for block in measured.block_medians]
+
+
+def test_the_calls_that_settle_a_burst_are_not_timed() -> None:
+    made = {"slow first": 0}
+
+    def slow_first() -> None:  # each burst's first two calls are slow, the third is timed
+        if made["slow first"] % 3 != 2:
+            time.sleep(0.02)
+        made["slow first"] += 1
+
+    measured = alternate_calls({"slow first": slow_first}, rounds=6, blocks=2, warmup_rounds=0, settle=2)
+    assert made["slow first"] == 18
+    assert all(seconds < 0.01 for seconds in measured.medians("slow first"))
 
 
 def test_the_floor_and_a_server_are_timed_in_the_same_blocks(port: int) -> None:
