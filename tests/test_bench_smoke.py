@@ -97,7 +97,7 @@ def test_one_row_v2_is_set_against_models_beside_an_a_a_control(tmp_path: Path) 
     report = tmp_path / "bench.md"
     pair = "--duration 1 --warmup 1 --reps 1 --startup-reps 1 --floor-seconds 0.1 --alternate-rounds 600"
     result = make_bench(f"{pair} --scenarios iris-1,iris-1-v2", report, timeout_s=120)
-    assert "alternating iris-1-v2, iris-1, iris-1 again request by request" in result.stderr
+    assert "alternating iris-1-v2, iris-1, iris-1-v2 again, iris-1 again request by request" in result.stderr
     text = report.read_text()
     ratio = rf"{NUMBER}× \({NUMBER}–{NUMBER}\)"
     assert re.search(
@@ -106,6 +106,6 @@ def test_one_row_v2_is_set_against_models_beside_an_a_a_control(tmp_path: Path) 
         text,
         re.M,
     ), text
-    for name in ("iris-1", "iris-1-v2", "iris-1 again"):
+    for name in ("iris-1", "iris-1-v2", "iris-1 again", "iris-1-v2 again"):
         assert re.search(rf"^\| ours, {name}, alternated one by one: median µs per request", text, re.M)
     assert re.search(r"\d\.\d{3}× \(\d\.\d{3}–\d\.\d{3}\); A/A", text)  # tenths of a percent shown
