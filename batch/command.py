@@ -1,14 +1,21 @@
 """``model-registry predict NAME[/VERSION] INPUT``: score a file with no server.
 
 Exit status: 0 when every row was scored, 1 when any row failed validation (those rows are left
-out of the output and listed in the errors file), 2 for a usage or config error.
+out of the output and listed in the errors file), 2 for a usage or config error, 130 when
+interrupted (Ctrl-C) and 143 when terminated (SIGTERM), as a shell reports a command killed by
+either. An output file appears only once every row is written (batch.staging): a run that stops
+early leaves none, and leaves an earlier one as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import pandas as pd
@@ -16,6 +23,8 @@ from tqdm import tqdm
 
 from batch.formats import READ_ERRORS, STDIO, BatchUsageError, count_rows, format_of, open_writer, read_chunks
 from batch.scoring import ChunkScorer
+from batch.staging import StagedOutput
+from batch.stopping import Stopped, StopSignals
 from registry.loader import load_registry
 from registry.registry import ModelVersion
 from spec.config import default_config_path, read_config
@@ -27,14 +36,29 @@ EXIT_USAGE = 2
 
 def predict_command(args: argparse.Namespace) -> int:
     """Run ``predict`` for parsed arguments; returns the exit status."""
-    try:
-        format_of(args.input), format_of(args.output)
-        version, depth = _resolve(args)
-        return score_file(version, depth, args.input, args.output, args.errors, args.chunk_rows)
-    except (BatchUsageError, RegistryError) as exc:
-        message = exc.message if isinstance(exc, RegistryError) else str(exc)
-        print(f"model-registry predict: {message}", file=sys.stderr)
-        return EXIT_USAGE
+    with StopSignals() as stop:
+        try:
+            format_of(args.input), format_of(args.output)
+            for path in (args.output, args.errors):
+                _refuse_unwritable(path)
+            version, depth = _resolve(args)
+            return score_file(version, depth, args.input, args.output, args.errors, args.chunk_rows)
+        except Stopped:
+            pass
+        except (BatchUsageError, RegistryError) as exc:
+            if stop.received is None:
+                message = exc.message if isinstance(exc, RegistryError) else str(exc)
+                print(f"model-registry predict: {message}", file=sys.stderr)
+                return EXIT_USAGE
+        except Exception:
+            if stop.received is None:
+                raise
+    # A stop signal: whatever error it surfaced as, report the stop, with a shell's status for it.
+    assert stop.received is not None
+    stopped = "interrupted" if stop.received == signal.SIGINT else "terminated"
+    kept = "" if args.output == STDIO else f"; {args.output} was not written"
+    print(f"model-registry predict: {stopped} before the last row{kept}", file=sys.stderr)
+    return 128 + stop.received
 
 
 def score_file(
@@ -51,27 +75,52 @@ def score_file(
         file=sys.stderr,
         disable=not sys.stderr.isatty(),
     )
-    writer, first_row, failed = None, 0, 0
+    staged = None if target == STDIO else StagedOutput.beside(target)
+    writer, first_row, failed, finished = None, 0, 0, False
     try:
         for chunk in chunks:
             if writer is None:
                 scorer.check_columns(chunk.columns)
-                writer = open_writer(target)
+                writer = open_writer(target, None if staged is None else staged.staged)
             scored = scorer.score(chunk, first_row)
             writer.write(scored.frame)
             _report(scored.errors, errors, progress)
             first_row += len(chunk)
             failed += len(scored.errors)
             progress.update(len(chunk))
-    except PredictionError as exc:
-        raise BatchUsageError(f"the model failed on the chunk from row {first_row}: {exc.message}") from exc
-    finally:
-        progress.close()
         if writer is not None:
             writer.close()
+            finished = True
+    except PredictionError as exc:
+        raise BatchUsageError(f"the model failed on the chunk from row {first_row}: {exc.message}") from exc
+    except OSError as exc:  # a full disk, say: the folders were checked before anything was read
+        raise BatchUsageError(f"writing failed from row {first_row}: {exc.strerror or exc}") from exc
+    finally:
+        progress.close()
+        if writer is not None and not finished:
+            with contextlib.suppress(Exception):  # what stopped the run is the error to report
+                writer.close()
+        if staged is not None and finished:
+            staged.publish()
+        elif staged is not None:
+            staged.discard()
         if errors is not sys.stderr:
             errors.close()
     return EXIT_ROWS_FAILED if failed else 0
+
+
+def _refuse_unwritable(path: str | None) -> None:
+    """Refuse, before any row is read, an output or errors file that could not be written."""
+    if path is None or path == STDIO:
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise BatchUsageError(f"cannot write {path}: it is a folder")
+    folder = file.parent
+    if not folder.is_dir():
+        raise BatchUsageError(f"cannot write {path}: there is no folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BatchUsageError(f"cannot write {path}: the folder {folder} is not writable")
 
 
 def _resolve(args: argparse.Namespace) -> tuple[ModelVersion, int]:

@@ -77,14 +77,16 @@ class ChunkWriter(Protocol):
     def close(self) -> None: ...
 
 
-def open_writer(path: str) -> ChunkWriter:
-    """A writer for ``path`` in the format its extension names (``-``: CSV on stdout)."""
+def open_writer(path: str, into: Path | None = None) -> ChunkWriter:
+    """A writer for ``path`` in the format its extension names (``-``: CSV on stdout), writing the
+    file ``into`` when given (messages still name ``path``)."""
     kind = format_of(path)
+    file = str(into) if into is not None else path
     if kind == "jsonl":
-        return JsonLinesChunkWriter(open(path, "w", encoding="utf-8"))
+        return JsonLinesChunkWriter(open(file, "w", encoding="utf-8"))
     if kind == "parquet":
-        return ArrowChunkWriter(path, partial(pq.ParquetWriter, path))
-    sink = sys.stdout.buffer if path == STDIO else path
+        return ArrowChunkWriter(path, partial(pq.ParquetWriter, file))
+    sink = sys.stdout.buffer if path == STDIO else file
     return ArrowChunkWriter(path, partial(pa_csv.CSVWriter, sink, write_options=_CSV_OPTIONS))
 
 
