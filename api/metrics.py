@@ -3,7 +3,8 @@
 
 Under gunicorn the counts live in prometheus-client's multiprocess mode: each process writes its
 own files in a directory private to one server, created empty when it starts and removed when it
-stops, and a scrape sums every file there. A worker that dies (replaced after a crash or a
+stops (or, when it was killed before it could, by the next server to start), and a scrape sums
+every file there. A worker that dies (replaced after a crash or a
 timeout, or retired by a reload) would leave its files behind for good, one set per worker ever
 started: the master folds them into one archive file per kind as each worker exits
 (``archive_dead_worker``), so what it counted is kept and the directory stays the size of the
@@ -13,12 +14,14 @@ live workers.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response
@@ -86,6 +89,11 @@ class Instruments:
         return found
 
 
+DIR_PREFIX = "model-registry-metrics-"
+LOCK_FILE = ".lock"  # locked by the server whose directory it is, while any of its processes runs
+_held_locks: list[int] = []  # the master's lock, open for its life (its workers inherit it)
+
+
 @cache
 def instruments() -> Instruments:
     """This process's instruments (created on first use, so ``enable_multiprocess`` can come first)."""
@@ -96,14 +104,51 @@ def enable_multiprocess() -> str:
     """Give this server a private, empty metrics directory and switch prometheus-client to it.
 
     Call in the master before any instrument exists. The directory is removed when the master
-    exits (workers, which inherit the exit hook, leave it alone).
+    exits (workers, which inherit the exit hook, leave it alone). Its lock file stays locked
+    while the master or any of its workers runs, and the directories of servers killed before
+    their exit hook ran (SIGKILL, the OOM killer) are removed here, by the next server to start.
     """
-    path = tempfile.mkdtemp(prefix="model-registry-metrics-")
+    remove_orphaned_dirs(tempfile.gettempdir())
+    path = tempfile.mkdtemp(prefix=DIR_PREFIX)
+    _held_locks.append(_locked(os.path.join(path, LOCK_FILE)))
     os.environ[MULTIPROC_ENV] = path
     values.ValueClass = values.get_value_class()
     master = os.getpid()
     atexit.register(lambda: os.getpid() == master and shutil.rmtree(path, ignore_errors=True))
     return path
+
+
+def remove_orphaned_dirs(root: str) -> list[str]:
+    """Remove, from ``root``, this user's metrics directories that no process holds any more;
+    returns their paths.
+
+    A server's lock (``flock``) lasts as long as one of its processes runs, whatever its PID or
+    PID namespace (a container's master is PID 1 in every run), and ends with it even on SIGKILL.
+    A directory without a lock file (made by an older release) is left alone.
+    """
+    removed = []
+    for entry in Path(root).glob(f"{DIR_PREFIX}*"):
+        lock = entry / LOCK_FILE
+        if entry.is_dir() and entry.stat().st_uid == os.getuid() and lock.is_file():
+            try:
+                held = _locked(str(lock))
+            except BlockingIOError:
+                continue  # a running server's
+            shutil.rmtree(entry, ignore_errors=True)
+            os.close(held)
+            removed.append(str(entry))
+    return removed
+
+
+def _locked(path: str) -> int:
+    """An open descriptor of ``path`` holding its exclusive lock; BlockingIOError if another has it."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
 
 
 def multiprocess_dir() -> str | None:

@@ -81,10 +81,14 @@ def request(url: str, body: Any = None, timeout: float = 10) -> tuple[int, dict[
 
 @contextmanager
 def serving(
-    config: Path, log_dir: Path, workers: int | None = 2, args: Sequence[str] = ()
+    config: Path,
+    log_dir: Path,
+    workers: int | None = 2,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> Iterator[LiveServer]:
-    """Start the server (``workers=None``: its default count), wait until it is ready, and stop it
-    by PID afterwards."""
+    """Start the server (``workers=None``: its default count; ``env``: its environment, else
+    ours), wait until it is ready, and stop it by PID afterwards."""
     assert COMMAND.exists(), f"{COMMAND} is missing: install the project (make install)"
     port = free_port()
     log = log_dir / f"server-{port}.log"
@@ -98,7 +102,7 @@ def serving(
             str(port),
             *(["--workers", str(workers)] if workers else []),
         ]
-        process = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*command, *args], stdout=out, stderr=subprocess.STDOUT, env=env)
     server = LiveServer(process, f"http://127.0.0.1:{port}", log)
     try:
         wait_until(lambda: _ready(server), 30, f"server not ready in 30 s; see {log}")
