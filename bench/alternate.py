@@ -40,7 +40,14 @@ class Alternated:
 
     def ratios(self, numerator: str, denominator: str) -> list[float]:
         """``numerator``'s median ÷ ``denominator``'s, one per block."""
-        return [a / b for a, b in zip(self.medians(numerator), self.medians(denominator), strict=True)]
+        return self.pooled_ratios([numerator], [denominator])
+
+    def pooled_ratios(self, numerators: Sequence[str], denominators: Sequence[str]) -> list[float]:
+        """The sum of ``numerators``' medians ÷ the sum of ``denominators``', one per block (each
+        side the copies of one request: their positions in the rotation even out)."""
+        tops = zip(*(self.medians(name) for name in numerators), strict=True)
+        bottoms = zip(*(self.medians(name) for name in denominators), strict=True)
+        return [sum(top) / sum(bottom) for top, bottom in zip(tops, bottoms, strict=True)]
 
 
 def again(name: str) -> str:

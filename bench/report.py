@@ -253,12 +253,15 @@ def target_rows(results: Results) -> list[tuple[str, str, str, bool]]:
     for (name, reference), goal in OURS_RATIO_TARGETS.items():
         alternated, runs = results.alternated, results.paired or results.runs
         if alternated is not None and {name, reference} <= set(alternated.names):
-            values = alternated.ratios(reference, name)  # its latency ÷ ours: a speed ratio
             title = f"{name} vs {reference}: our speed, requests alternated one by one"
-            measured = ratio_text(values, digits=3)  # the differences measured are tenths of a percent
-            if again(reference) in alternated.names:
-                control = alternated.ratios(reference, again(reference))
-                measured += f"; A/A control {ratio_text(control, digits=3)}"
+            copies = [again(name), again(reference)]
+            if set(copies) <= set(alternated.names):  # both copies of each, positions evened out
+                values = alternated.pooled_ratios([reference, copies[1]], [name, copies[0]])
+                control = alternated.ratios(reference, copies[1])
+                measured = f"{ratio_text(values, digits=3)}; A/A control {ratio_text(control, digits=3)}"
+            else:
+                values = alternated.ratios(reference, name)  # its latency ÷ ours: a speed ratio
+                measured = ratio_text(values, digits=3)  # the differences are tenths of a percent
         elif (name, OURS) in runs and (reference, OURS) in runs:
             values = ratios(runs[(name, OURS)], runs[(reference, OURS)])
             title, measured = f"{name} vs {reference}: our req/s", ratio_text(values)
@@ -319,8 +322,9 @@ def notes_section(results: Results) -> list[str]:
         "one-row /models speed with the two requests alternated one by one on one connection "
         "(bench/alternate.py; the ratio is /models' median latency ÷ V2's, per block of rounds: "
         "back-to-back wrk runs of the two moved by ±20 % here); each of the two is sent twice per "
-        "round, and the A/A control (the first /models copy's latency ÷ the second's) shows how far "
-        "two equal requests read apart. A latency probe's target reads the "
+        "round, the ratio sums both copies of each (their places in the rotation even out), and the "
+        "A/A control (the first /models copy's latency ÷ the second's) shows how far two equal "
+        "requests in different places read apart. A latency probe's target reads the "
         "floor and single requests alternated in bursts (bench/latency.py); its wrk runs are each "
         "set against a floor timed just before them. This machine's speed drifts by more than the "
         "differences measured within a few minutes: set against floors timed before the runs, the "

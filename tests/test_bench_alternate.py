@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.alternate import AlternateError, alternate, alternate_calls, post_request
+from bench.alternate import Alternated, AlternateError, alternate, alternate_calls, post_request
 from bench.floor import load_version
 from bench.latency import alternate_with_floor
 from bench.results import FLOOR
@@ -77,3 +77,9 @@ def test_the_floor_and_a_server_are_timed_in_the_same_blocks(port: int) -> None:
     # the floor parses, checks, predicts and encodes 1,000 rows: tens of microseconds at least
     assert all(20e-6 < seconds < 1.0 for block in measured.block_medians for seconds in block)
     assert measured.ratios("ours", FLOOR) == [b[1] / b[0] for b in measured.block_medians]
+
+
+def test_pooled_ratios_sum_the_copies_of_each_side_per_block() -> None:
+    measured = Alternated(("a", "b", "a again", "b again"), [(1.0, 2.0, 3.0, 4.0), (2.0, 2.0, 2.0, 6.0)])
+    assert measured.pooled_ratios(["b", "b again"], ["a", "a again"]) == [6.0 / 4.0, 8.0 / 4.0]
+    assert measured.ratios("b", "a") == [2.0, 1.0]
