@@ -3,8 +3,8 @@
 Exit status: 0 when every row was scored, 1 when any row failed validation (those rows are left
 out of the output and listed in the errors file), 2 for a usage or config error, 130 when
 interrupted (Ctrl-C) and 143 when terminated (SIGTERM), as a shell reports a command killed by
-either. An output file appears only once every row is written (batch.staging): a run that stops
-early leaves none, and leaves an earlier one as it was.
+either. The output file, and the errors file, appear only once every row is written
+(batch.staging): a run that stops early leaves neither, and leaves earlier ones as they were.
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def score_file(
     """Score ``source`` into ``target`` chunk by chunk; 1 if any row failed validation, else 0."""
     scorer = ChunkScorer(version, max_depth, from_text=format_of(source) == "csv")
     chunks = _readable(read_chunks(source, chunk_rows, scorer.text_columns), source)
-    errors = sys.stderr if errors_path is None else open(errors_path, "w", encoding="utf-8")
+    staged_errors = None if errors_path is None else StagedOutput.beside(errors_path)
+    errors = sys.stderr if staged_errors is None else open(staged_errors.staged, "w", encoding="utf-8")
     progress = tqdm(
         total=count_rows(source),
         unit=" rows",
@@ -76,7 +77,7 @@ def score_file(
         disable=not sys.stderr.isatty(),
     )
     staged = None if target == STDIO else StagedOutput.beside(target)
-    writer, first_row, failed, finished = None, 0, 0, False
+    writer, first_row, failed, finished, read_all = None, 0, 0, False, False
     try:
         for chunk in chunks:
             if writer is None:
@@ -91,6 +92,7 @@ def score_file(
         if writer is not None:
             writer.close()
             finished = True
+        read_all = True
     except PredictionError as exc:
         raise BatchUsageError(f"the model failed on the chunk from row {first_row}: {exc.message}") from exc
     except OSError as exc:  # a full disk, say: the folders were checked before anything was read
@@ -100,12 +102,14 @@ def score_file(
         if writer is not None and not finished:
             with contextlib.suppress(Exception):  # what stopped the run is the error to report
                 writer.close()
-        if staged is not None and finished:
-            staged.publish()
-        elif staged is not None:
-            staged.discard()
         if errors is not sys.stderr:
             errors.close()
+        # The errors file first: its output, published last, is what marks a run as finished.
+        for stage, complete in ((staged_errors, read_all), (staged, finished)):
+            if stage is not None and complete:
+                stage.publish()
+            elif stage is not None:
+                stage.discard()
     return EXIT_ROWS_FAILED if failed else 0
 
 

@@ -1,5 +1,5 @@
-"""model-registry predict's output appears only when complete: a run that fails, is interrupted or
-is terminated leaves no output file (and an earlier one as it was), never a truncated one."""
+"""model-registry predict's output and errors files appear only when complete: a run that fails, is
+interrupted or is terminated leaves neither (and earlier ones as they were), never a truncated one."""
 
 from __future__ import annotations
 
@@ -42,10 +42,12 @@ def test_a_run_stopped_by_a_signal_leaves_no_output_and_the_earlier_one_as_it_wa
     tmp_path: Path, earlier_output: Path, sent: signal.Signals, status: int, said: str
 ) -> None:
     before = earlier_output.read_bytes()
+    earlier_errors = tmp_path / "rejected.txt"
+    earlier_errors.write_text("Row 7: an earlier run's message\n")
     rows = tmp_path / "rows.csv"
     write_iris_csv(rows, 60_000)
     command = [str(COMMAND), "predict", "iris", "-", "--output", str(earlier_output), "--chunk-rows", "1000"]
-    command += ["--config", str(EXAMPLE_CONFIG)]
+    command += ["--errors", str(earlier_errors), "--config", str(EXAMPLE_CONFIG)]
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert process.stdin is not None
@@ -65,6 +67,7 @@ def test_a_run_stopped_by_a_signal_leaves_no_output_and_the_earlier_one_as_it_wa
     assert process.returncode == status, stderr
     assert f"{said} before the last row; {earlier_output} was not written".encode() in stderr
     assert earlier_output.read_bytes() == before
+    assert earlier_errors.read_text() == "Row 7: an earlier run's message\n"
     assert leftovers(tmp_path) == []
 
 
@@ -73,17 +76,23 @@ def test_a_run_that_fails_midway_leaves_no_output(tmp_path: Path) -> None:
     frame = pd.DataFrame([[5.1, 3.5, 1.4, 0.2]] * 300, columns=IRIS_FEATURES)
     frame.insert(0, "note", [str(i) for i in range(299)] + ["not a number"])  # int64, then text
     frame.to_csv(source, index=False)
-    assert predict("iris", str(source), "--output", str(output), "--chunk-rows", "100") == 2
-    assert not output.exists()
+    errors = tmp_path / "rejected.txt"
+    args = ["--output", str(output), "--errors", str(errors), "--chunk-rows", "100"]
+    assert predict("iris", str(source), *args) == 2
+    assert not output.exists() and not errors.exists()
     assert leftovers(tmp_path) == []
 
 
 def test_a_finished_run_replaces_the_earlier_output(tmp_path: Path, earlier_output: Path) -> None:
     source = tmp_path / "rows.csv"
     write_iris_csv(source, 2_500, seed=1)
-    assert predict("iris", str(source), "--output", str(earlier_output), "--chunk-rows", "1000") == 0
+    errors = tmp_path / "rejected.txt"
+    errors.write_text("Row 7: an earlier run's message\n")
+    args = ["--output", str(earlier_output), "--errors", str(errors), "--chunk-rows", "1000"]
+    assert predict("iris", str(source), *args) == 0
     scored = pd.read_parquet(earlier_output)
     assert list(scored["id"]) == list(range(2_500))
+    assert errors.read_text() == ""  # this run's: no row failed
     assert leftovers(tmp_path) == []
 
 
