@@ -24,12 +24,14 @@ def encode_predictions(outputs: Outputs) -> bytes:
     if outputs.values is not None:
         if outputs.values.ndim != 1:  # several outputs per row: each value is a list
             return orjson.dumps([{"value": row} for row in outputs.values.tolist()])
-        return _fill(b'{"value":%b}', [_numbers(orjson.dumps(outputs.values, option=_NUMPY))])
+        return _fill(b'{"value":%b}', [_numbers(orjson.dumps(outputs.values.ravel(), option=_NUMPY))])
     labels = _label_json(outputs)
     if outputs.probabilities is None:
         return _fill(b'{"label":%b}', [labels])
     classes = len(outputs.classes)
-    numbers = _numbers(orjson.dumps(outputs.probabilities, option=_NUMPY).replace(b"],[", b","))
+    # ravel(): one flat, C-ordered array, which orjson requires (a model may return a Fortran or
+    # strided one), and no "],[" between rows to replace (a pass over the whole text).
+    numbers = _numbers(orjson.dumps(outputs.probabilities.ravel(), option=_NUMPY))
     columns = [labels, *(numbers[j::classes] for j in range(classes))]
     return _fill(_row_template(outputs.classes), columns)
 
@@ -44,7 +46,7 @@ def _fill(template: bytes, columns: list[list[bytes]]) -> bytes:
 
 
 def _numbers(array_json: bytes) -> list[bytes]:
-    """``[1.0,2.5]`` (or ``[[1.0,2.5]]``) -> ``[b"1.0", b"2.5"]``: JSON numbers and null hold no comma."""
+    """``[1.0,2.5]`` -> ``[b"1.0", b"2.5"]``: JSON numbers and null hold no comma."""
     return array_json.strip(b"[]").split(b",")
 
 

@@ -66,9 +66,17 @@ def test_multi_output_regression() -> None:
     assert orjson.loads(encode_predictions(outputs)) == [{"value": [1.0, 2.5]}, {"value": [3.0, None]}]
 
 
+@pytest.mark.parametrize("layout", [np.ascontiguousarray, np.asfortranarray])
 @pytest.mark.parametrize("rows", [1, 1000])
-def test_iris_shaped_output(rows: int) -> None:
+def test_iris_shaped_output(rows: int, layout: Any) -> None:
+    """Rows stay rows whatever the matrix's memory order (a model may return a Fortran array)."""
     classes = ("setosa", "versicolor", "virginica")
-    proba = np.random.default_rng(0).dirichlet([1, 1, 1], size=rows)
+    proba = layout(np.random.default_rng(0).dirichlet([1, 1, 1], size=rows))
     outputs = Outputs(list(np.array(classes)[proba.argmax(1)]), proba.argmax(1), proba, classes=classes)
+    assert encode_predictions(outputs) == orjson.dumps(as_dicts(outputs))
+
+
+def test_strided_values() -> None:
+    """A regressor's values may be a view of every other element: written as the values they are."""
+    outputs = Outputs(values=np.arange(10.0).reshape(5, 2)[:, 0])
     assert encode_predictions(outputs) == orjson.dumps(as_dicts(outputs))
