@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from bench.report import BUSY_MACHINE_PERCENT, number, table
+from bench.report import BUSY_MACHINE_PERCENT
+from bench.report_text import number, table
 from bench.soak_cases import NEW_VERSION, RELOADED_MODEL, SOURCE_VERSION
 from bench.soak_client import Tally
 from bench.soak_memory import Footprint

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.machine import ROOT
 from bench.procs import Server, ServerError, free_port, start_server, stop_server
-from bench.report import number
+from bench.report_text import number
 from bench.run import ours_command
 from bench.soak_cases import NEW_VERSION, Case, Mix
 from bench.soak_client import ClientLog, start_clients
