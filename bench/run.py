@@ -7,7 +7,6 @@ Writes the markdown report to bench/results/<date>.md (or ``--output``) and prin
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import shlex
 import subprocess
@@ -27,6 +26,7 @@ from bench.measure import Settings
 from bench.plan import Plan, log, write_bodies
 from bench.procs import Server, ServerError, free_port, memory_mb, post_bytes, start_server, stop_server
 from bench.report import BUSY_MACHINE_PERCENT, paired_scenarios, render
+from bench.report_file import todays_report, write_report
 from bench.results import BASELINE, CANNED, OURS, Memory, Results
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
@@ -279,9 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
     report = render(results)
-    output = args.output or ROOT / "bench" / "results" / f"{datetime.date.today().isoformat()}.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report)
+    output = args.output or todays_report()
+    write_report(output, report)
     print(report)
     log(f"report written to {output}")
     return 0

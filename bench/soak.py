@@ -12,7 +12,6 @@ the server's total RSS or anonymous PSS grew by 5 % or more.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import shlex
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 from bench.machine import ROOT, busy_percent, machine_facts
 from bench.procs import ServerError
 from bench.report import BUSY_MACHINE_PERCENT
+from bench.report_file import todays_report, write_report
 from bench.soak_cases import build_cases
 from bench.soak_client import tally
 from bench.soak_report import render, verdicts
@@ -102,9 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     counts = tally(soak.cases, soak.logs, soak.reload)
     report = render(soak, counts)
-    output = args.output or ROOT / "bench" / "results" / f"soak-{datetime.date.today().isoformat()}.md"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report)
+    output = args.output or todays_report("soak-")
+    write_report(output, report)
     print(report)
     log(f"report written to {output}")
     return 0 if all(ok for _, _, ok in verdicts(soak, counts)) else 1
