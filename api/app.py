@@ -62,7 +62,8 @@ def render_error_for(path: str) -> ErrorRenderer:
 
 def create_app_for(registry: Registry, token: str | None = None, access_log: bool = True) -> Flask:
     """An app serving an already-loaded ``registry``; ``access_log``: log a line per request."""
-    app = Flask("api")  # the package: its templates, and "api" as the name of Flask's logger
+    # the package: its templates, and "api" as the name of Flask's logger; no static folder to serve
+    app = Flask("api", static_folder=None)
     app.json = OrjsonProvider(app)
     app.config.update(
         REGISTRY_TOKEN=token,

@@ -9,10 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
 JSON = "application/json"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def is_json(content_type: str) -> bool:
@@ -31,7 +33,9 @@ def read_json_body(
 
     Raises 415 unless the Content-Type is JSON (or, when not ``content_type_required``, absent),
     413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
-    in chunks (it is never cut short and read as if whole), and 400 for an empty or malformed body.
+    in chunks (it is never cut short and read as if whole), and 400 for an empty or malformed body,
+    a body that ends before its Content-Length, or chunks that break the chunked encoding. A
+    leading UTF-8 byte order mark is ignored, whatever the body's size (RFC 8259 allows either).
     """
     content_type = environ.get("CONTENT_TYPE", "")
     if (content_type or content_type_required) and not is_json(content_type):
@@ -40,15 +44,31 @@ def read_json_body(
     announced = environ.get("CONTENT_LENGTH") or ""
     if announced.isdigit() and int(announced) > limit:
         raise _too_large(limit)
-    data = environ["wsgi.input"].read(limit + 1)
+    data = _read(environ["wsgi.input"], limit + 1)
     if len(data) > limit:
         raise _too_large(limit)
+    if announced.isdigit() and len(data) < int(announced):
+        raise BadRequest(
+            f"The body ended after {len(data)} of the {announced} bytes its Content-Length announced."
+        )
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
     if not data.strip():
         raise BadRequest("The body is empty; send a JSON object of features.")
     try:
         return loads(data)
     except ValueError as exc:  # orjson.JSONDecodeError is one
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+
+
+def _read(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of the body; a broken chunked encoding is the client's error (400)."""
+    try:
+        return stream.read(size)
+    except NoMoreData:
+        raise BadRequest("The body ended before its last chunk (chunked encoding).") from None
+    except ParseException as exc:  # a chunk size, terminator, extension or trailer that is not HTTP
+        raise BadRequest(f"The body's chunked encoding is malformed: {exc}.") from None
 
 
 def _too_large(limit: int) -> RequestEntityTooLarge:
