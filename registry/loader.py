@@ -126,9 +126,9 @@ def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
     root = store.resolve()
     path = (root / relative).resolve()
     if not path.is_relative_to(root):
-        raise _error(spec, "artifact", f"'{spec.artifact}' leads outside the store {root}")
+        raise _error(spec, "artifact", f"'{spec.artifact}' leads outside the store")
     if not path.is_file():
-        raise _error(spec, "artifact", f"no file at {path}")
+        raise _error(spec, "artifact", f"no file at '{spec.artifact}' in the store")
     return path
 
 
@@ -155,7 +155,7 @@ def open_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> BinaryIO:
     status = os.fstat(fd)
     if not stat.S_ISREG(status.st_mode):
         file.close()
-        raise _error(spec, "artifact", f"{path} is not a regular file")
+        raise _error(spec, "artifact", f"'{spec.artifact}' is not a regular file")
     if status.st_size > max_bytes:
         file.close()
         raise _too_large(spec, status.st_size, max_bytes)
