@@ -1,6 +1,8 @@
 """Accept a request body: content type, size (announced or chunked), JSON. The one place that reads one.
 
 The errors raised are werkzeug's HTTP exceptions, rendered by whichever protocol the path speaks.
+A body is read in steps, each reserved against the worker's buffer budget (api.buffers), so that
+clients stalling large bodies cannot run a worker out of memory.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
+from api import buffers
+
 JSON = "application/json"
+READ_STEP = 256 * 1024
+RETRY_AFTER_S = 1
 
 
 def is_json(content_type: str) -> bool:
@@ -31,7 +37,9 @@ def read_json_body(
 
     Raises 415 unless the Content-Type is JSON (or, when not ``content_type_required``, absent),
     413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
-    in chunks (it is never cut short and read as if whole), and 400 for an empty or malformed body.
+    in chunks (it is never cut short and read as if whole), 503 with Retry-After when the worker
+    holds all the body and answer bytes it may (``server.max_buffered_bytes``), and 400 for an
+    empty or malformed body.
     """
     content_type = environ.get("CONTENT_TYPE", "")
     if (content_type or content_type_required) and not is_json(content_type):
@@ -40,7 +48,34 @@ def read_json_body(
     announced = environ.get("CONTENT_LENGTH") or ""
     if announced.isdigit() and int(announced) > limit:
         raise _too_large(limit)
-    data = environ["wsgi.input"].read(limit + 1)
+    try:
+        with buffers.holding(refuse=True) as grow_to:
+            grow_to(int(announced) if announced.isdigit() else 0)
+            data = _read(environ["wsgi.input"], limit + 1, grow_to)
+            return _parse(data, limit, loads)
+    except buffers.BufferFull as full:
+        raise ServiceUnavailable(
+            f"The server is busy: it holds its limit of {full.budget} bytes of request bodies and "
+            f"answers (server.max_buffered_bytes). Retry in {RETRY_AFTER_S} s.",
+            retry_after=RETRY_AFTER_S,
+        ) from None
+
+
+def _read(stream: Any, most: int, grow_to: Callable[[int], None]) -> bytes:
+    """Up to ``most`` bytes of ``stream``, reserving them with ``grow_to`` as they arrive."""
+    pieces = []
+    size = 0
+    while size < most:
+        piece = stream.read(min(READ_STEP, most - size))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+        grow_to(size)
+    return b"".join(pieces)
+
+
+def _parse(data: bytes, limit: int, loads: Callable[[bytes], Any]) -> Any:
     if len(data) > limit:
         raise _too_large(limit)
     if not data.strip():

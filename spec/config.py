@@ -22,6 +22,7 @@ LATEST = "latest"
 # /models/<name>/predict predicts with the default version, so no version or alias may be called this.
 RESERVED_VERSION = "predict"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+BUFFERED_BODIES = 4  # server.max_buffered_bytes defaults to this many max_body_bytes
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -74,6 +75,9 @@ class ServerSettings:
     max_rows: int = 100_000  # more rows in one request get a 413
     max_json_depth: int = 32  # deeper nesting in a body gets a 400
     timeout: int = 30  # seconds a worker may spend on one request before it is replaced
+    max_connections: int = 1000  # per worker, lowered to fit the open-files limit
+    # per worker: bytes of bodies being received and answers not yet sent; default 4 x max_body_bytes
+    max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES
     require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
 
 
@@ -167,6 +171,13 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
             problems.append(f"server: {setting.name}: must be {kind}")
             value = setting.default
         settings[setting.name] = value
+    if "max_buffered_bytes" not in data:
+        settings["max_buffered_bytes"] = BUFFERED_BODIES * settings["max_body_bytes"]
+    elif settings["max_buffered_bytes"] < settings["max_body_bytes"]:
+        problems.append(
+            f"server: max_buffered_bytes: must be at least max_body_bytes ({settings['max_body_bytes']}),"
+            " or no body of the largest size could ever be received"
+        )
     return ServerSettings(**settings)
 
 
