@@ -22,7 +22,7 @@ LATEST = "latest"
 # /models/<name>/predict predicts with the default version, so no version or alias may be called this.
 RESERVED_VERSION = "predict"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-BUFFERED_BODIES = 4  # server.max_buffered_bytes defaults to this many max_body_bytes
+BUFFERED_BODIES = 2  # server.max_buffered_bytes defaults to this many max_body_bytes
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -76,7 +76,7 @@ class ServerSettings:
     max_json_depth: int = 32  # deeper nesting in a body gets a 400
     timeout: int = 30  # seconds a worker may spend on one request before it is replaced
     max_connections: int = 1000  # per worker, lowered to fit the open-files limit
-    # per worker: bytes of bodies being received and answers not yet sent; default 4 x max_body_bytes
+    # per worker: bytes of bodies being received and answers not yet sent; default 2 x max_body_bytes
     max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES
     require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
 
