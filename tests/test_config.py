@@ -189,6 +189,21 @@ def test_server_limit_is_read(make_store: Callable[..., Path]) -> None:
     assert read_config(make_store(server={"max_body_bytes": 1234})).server.max_body_bytes == 1234
 
 
+def test_the_buffer_budget_defaults_to_two_bodies_and_holds_at_least_one(
+    make_store: Callable[..., Path],
+) -> None:
+    assert read_config(make_store(server={"max_body_bytes": 1000})).server.max_buffered_bytes == 2000
+    assert read_config(make_store()).server.max_buffered_bytes == 2 * 8 * 1024 * 1024
+    given = read_config(make_store(server={"max_body_bytes": 1000, "max_buffered_bytes": 1000}))
+    assert given.server.max_buffered_bytes == 1000
+    with pytest.raises(ConfigError) as caught:
+        read_config(make_store(server={"max_body_bytes": 1000, "max_buffered_bytes": 999}))
+    assert caught.value.problems == [
+        "server: max_buffered_bytes: must be at least max_body_bytes (1000),"
+        " or no body of the largest size could ever be received"
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
