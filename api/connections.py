@@ -49,7 +49,7 @@ class ConnectionTable:
     def __init__(self, high_water: int, count_shed: Callable[[str], None] = lambda reason: None) -> None:
         self.high_water = high_water
         self.count_shed = count_shed
-        self._open: dict[Any, Connection] = {}  # insertion order: oldest first
+        self._open: dict[Any, Connection] = {}  # in the order their phases began
 
     def __len__(self) -> int:
         return len(self._open)
@@ -74,9 +74,10 @@ class ConnectionTable:
 
     def enter(self, phase: str) -> None:
         """Mark the current connection as entering ``phase`` now."""
-        conn = self.current()
-        if conn is not None:
+        conn = self._open.pop(gevent.getcurrent(), None)
+        if conn is not None:  # to the end: the table stays in the order the phases began
             conn.phase, conn.since = phase, time.monotonic()
+            self._open[conn.greenlet] = conn
 
     def make_room(self) -> int:
         """Close connections until no more than the high-water mark are open: those waiting
@@ -86,10 +87,15 @@ class ConnectionTable:
         if excess <= 0:
             return 0
         me = gevent.getcurrent()
-        others = [c for c in self._open.values() if c.greenlet is not me]
-        waiting = sorted((c for c in others if c.phase == WAITING), key=lambda c: c.since)
-        busy = sorted((c for c in others if c.phase == BUSY), key=lambda c: c.since)
-        victims = (waiting + busy)[:excess]
+        victims = []
+        for conn in self._open.values():  # oldest first: usually the first one or two will do
+            if conn.phase == WAITING and conn.greenlet is not me:
+                victims.append(conn)
+                if len(victims) == excess:
+                    break
+        if len(victims) < excess:  # progress moves a request's ``since`` but not its place
+            busy = [c for c in self._open.values() if c.phase == BUSY and c.greenlet is not me]
+            victims += sorted(busy, key=lambda c: c.since)[: excess - len(victims)]
         for conn in victims:
             self.shed(conn, "idle" if conn.phase == WAITING else "busy")
         return len(victims)
