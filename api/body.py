@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from gunicorn.http.errors import NoMoreData, ParseException
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavailable, UnsupportedMediaType
 from werkzeug.http import parse_options_header
 
 from api import buffers
 
 JSON = "application/json"
+UTF8_BOM = b"\xef\xbb\xbf"
 READ_STEP = 256 * 1024
 RETRY_AFTER_S = 1
 
@@ -39,7 +41,9 @@ def read_json_body(
     413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
     in chunks (it is never cut short and read as if whole), 503 with Retry-After when the worker
     holds all the body and answer bytes it may (``server.max_buffered_bytes``), and 400 for an
-    empty or malformed body.
+    empty or malformed body, a body that ends before its Content-Length, or chunks that break the
+    chunked encoding. A leading UTF-8 byte order mark is ignored, whatever the body's size (RFC
+    8259 allows either).
     """
     content_type = environ.get("CONTENT_TYPE", "")
     if (content_type or content_type_required) and not is_json(content_type):
@@ -49,12 +53,12 @@ def read_json_body(
     if announced.isdigit() and int(announced) > limit:
         raise _too_large(limit)
     if announced.isdigit() and int(announced) <= buffers.SMALL:  # not counted: the common case
-        return _parse(environ["wsgi.input"].read(limit + 1), limit, loads)
+        return _parse(_read(environ["wsgi.input"], limit + 1), announced, limit, loads)
     try:
         with buffers.holding(refuse=True) as grow_to:
             grow_to(int(announced) if announced.isdigit() else 0)
             data = _read(environ["wsgi.input"], limit + 1, grow_to)
-            return _parse(data, limit, loads)
+            return _parse(data, announced, limit, loads)
     except buffers.BufferFull as full:
         raise ServiceUnavailable(
             f"The server is busy: it holds its limit of {full.budget} bytes of request bodies and "
@@ -63,23 +67,37 @@ def read_json_body(
         ) from None
 
 
-def _read(stream: Any, most: int, grow_to: Callable[[int], None]) -> bytes:
-    """Up to ``most`` bytes of ``stream``, reserving them with ``grow_to`` as they arrive."""
-    pieces = []
-    size = 0
-    while size < most:
-        piece = stream.read(min(READ_STEP, most - size))
-        if not piece:
-            break
-        pieces.append(piece)
-        size += len(piece)
-        grow_to(size)
-    return b"".join(pieces)
+def _read(stream: Any, most: int, grow_to: Callable[[int], None] | None = None) -> bytes:
+    """Up to ``most`` bytes of the body: in one read, or with ``grow_to`` in steps, each reserved
+    as it arrives. A broken chunked encoding is the client's error (400)."""
+    try:
+        if grow_to is None:
+            return stream.read(most)
+        pieces = []
+        size = 0
+        while size < most:
+            piece = stream.read(min(READ_STEP, most - size))
+            if not piece:
+                break
+            pieces.append(piece)
+            size += len(piece)
+            grow_to(size)
+        return b"".join(pieces)
+    except NoMoreData:
+        raise BadRequest("The body ended before its last chunk (chunked encoding).") from None
+    except ParseException as exc:  # a chunk size, terminator, extension or trailer that is not HTTP
+        raise BadRequest(f"The body's chunked encoding is malformed: {exc}.") from None
 
 
-def _parse(data: bytes, limit: int, loads: Callable[[bytes], Any]) -> Any:
+def _parse(data: bytes, announced: str, limit: int, loads: Callable[[bytes], Any]) -> Any:
     if len(data) > limit:
         raise _too_large(limit)
+    if announced.isdigit() and len(data) < int(announced):
+        raise BadRequest(
+            f"The body ended after {len(data)} of the {announced} bytes its Content-Length announced."
+        )
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
     if not data.strip():
         raise BadRequest("The body is empty; send a JSON object of features.")
     try:

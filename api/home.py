@@ -11,7 +11,8 @@ import json
 import shlex
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
+from markupsafe import Markup
 
 from api.auth import TOKEN_ENV
 from api.docs import example_row
@@ -79,12 +80,16 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
-def curl_example(version: ModelVersion) -> str:
-    """A one-line curl command that predicts one valid row (shell-quoted, never the token itself)."""
-    base = request.host_url.rstrip("/")
-    url = f"{base}/models/{version.model}/{version.version}/predict"
-    parts = ["curl -s -X POST", shlex.quote(url), "-H 'Content-Type: application/json'"]
+def curl_example(version: ModelVersion) -> Markup:
+    """A one-line curl command that predicts one valid row (shell-quoted, never the token itself).
+
+    The URL's origin is an empty ``span.origin`` that the page's script fills in from the address
+    the browser used: the ``Host`` header is the client's to choose, so it is never written into
+    the page. Without scripts the command shows the path alone.
+    """
+    path = shlex.quote(f"/models/{version.model}/{version.version}/predict")
+    parts = ["-H 'Content-Type: application/json'"]
     if current_app.config.get("REGISTRY_TOKEN") is not None:
         parts.append(f'-H "Authorization: Bearer ${TOKEN_ENV}"')
     parts.append(f"-d {shlex.quote(json.dumps(example_row(version)))}")
-    return " ".join(parts)
+    return Markup('curl -s -X POST <span class="origin"></span>{} {}').format(path, " ".join(parts))

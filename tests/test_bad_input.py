@@ -108,10 +108,10 @@ def test_ten_megabyte_body_is_413(example_client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/models/../models/iris/1/predict", 404),
+        ("/models/../models/iris/1/predict", 200),  # dot segments resolve (RFC 3986): the same route
         ("/models/iris/..%2F..%2Fetc%2Fpasswd/predict", 404),
         ("/models/%2e%2e/1/predict", 404),
-        ("/models/iris/%2e%2e/predict", 404),
+        ("/models/iris/%2e%2e/predict", 405),  # /models/predict: a GET route
         ("/models/iris%00/1/predict", 404),
         ("/models/ir%69s/1/predict", 200),
         ("/models/iris/1%20/predict", 404),

@@ -22,6 +22,7 @@ from tests.conftest import EXAMPLE_CONFIG, FLOWER_FEATURES, PRICE_FEATURES, SHOE
 from tests.live import chromium_or_skip, run_chromium, serving
 
 CURL = re.compile(r'<code id="curl-[0-9-]+">(.*?)</code>', re.S)
+ORIGIN = '<span class="origin"></span>'  # the page's script writes the browser's origin into it
 
 
 def page(client: FlaskClient) -> str:
@@ -33,7 +34,7 @@ def page(client: FlaskClient) -> str:
 
 def curl_commands(text: str) -> list[list[str]]:
     """Each curl example as the shell would split it."""
-    return [shlex.split(html.unescape(code)) for code in CURL.findall(text)]
+    return [shlex.split(html.unescape(code.replace(ORIGIN, ""))) for code in CURL.findall(text)]
 
 
 def post_like_curl(client: FlaskClient, argv: list[str]) -> Any:
@@ -68,10 +69,18 @@ def test_home_curl_examples_are_valid_requests(client: FlaskClient) -> None:
     commands = curl_commands(page(client))
     assert len(commands) == 4
     for argv in commands:
-        assert argv[4].startswith("http://localhost/models/")
+        assert argv[4].startswith("/models/")
         response = post_like_curl(client, argv)
         assert response.status_code == 200, response.get_json()
         assert response.get_json()["predictions"]
+
+
+def test_home_never_writes_the_host_header_into_the_page(client: FlaskClient) -> None:
+    response = client.get("/", headers={"Host": "evil.example:666"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "evil.example" not in text
+    assert text.count(ORIGIN) == 4
 
 
 def test_home_shows_a_failed_version_with_its_reason(make_store: Callable[..., Path]) -> None:
@@ -144,7 +153,7 @@ def test_home_page_in_a_real_browser(tmp_path: Path) -> None:
             run_chromium(browser, profile, f"--window-size={size}", f"--screenshot={shot}", f"{live.url}/")
     for title in ["iris version 1", "penguins version 1", "penguins version 2", "diabetes version 1"]:
         assert f"<h3>{title}</h3>" in dom
-    assert f"curl -s -X POST {live.url}/models/penguins/2/predict" in dom
+    assert f'curl -s -X POST <span class="origin">{live.url}</span>/models/penguins/2/predict' in dom
     assert '<button type="button" class="copy" data-copy="curl-1-1">' in dom  # the script un-hid it
     with Image.open(phone) as image:
         assert image.size == (390, 1400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,8 @@ def test_docs_page_uses_local_assets(client: FlaskClient) -> None:
     for asset in ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"]:
         response = client.get(f"/docs/static/{asset}")
         assert response.status_code == 200 and len(response.data) > 1000
+
+
+def test_the_openapi_document_carries_the_package_version(client: FlaskClient) -> None:
+    info = client.get("/openapi.json").get_json()["info"]
+    assert info["version"] == importlib.metadata.version("model-registry")
