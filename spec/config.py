@@ -81,8 +81,7 @@ class ServerSettings:
     max_json_depth: int = 32  # deeper nesting in a body gets a 400
     timeout: int = 30  # seconds a worker may spend on one request before it is replaced
     max_connections: int = 1000  # per worker, lowered to fit the open-files limit
-    # per worker: bytes of bodies being received and answers not yet sent; default 2 x max_body_bytes
-    max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES
+    max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES  # per worker: bodies and answers held
     require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
     load_timeout_s: int = 120  # seconds a new or changed artifact may take to load in its trial process
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES  # larger artifacts are refused unread
@@ -190,8 +189,7 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
         settings["max_buffered_bytes"] = BUFFERED_BODIES * settings["max_body_bytes"]
     elif settings["max_buffered_bytes"] < settings["max_body_bytes"]:
         problems.append(
-            f"server: max_buffered_bytes: must be at least max_body_bytes ({settings['max_body_bytes']}),"
-            " or no body of the largest size could ever be received"
+            f"server: max_buffered_bytes: must be at least max_body_bytes ({settings['max_body_bytes']})"
         )
     return ServerSettings(**settings)
 
