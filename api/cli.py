@@ -72,7 +72,15 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     log.info("loaded %s in %.2f s%s", registry.config.path, elapsed, " (token required)" if token else "")
     enable_multiprocess()
     timeout = args.timeout or registry.config.server.timeout
-    options = gunicorn_options(args.host, args.port, args.workers, timeout, args.log_format, args.log_level)
+    options = gunicorn_options(
+        args.host,
+        args.port,
+        args.workers,
+        timeout,
+        args.log_format,
+        args.log_level,
+        registry.config.server.max_connections,
+    )
     app = create_app_for(registry, token, access_log=not args.no_access_log)
     RegistryServer(app, options, reload_app, watch=registry.config.path if args.watch else None).run()
     return 0

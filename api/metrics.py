@@ -75,6 +75,16 @@ class Instruments:
             multiprocess_mode="livemax",
         )
         self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
+        self.shed = Counter(
+            "model_registry_connections_shed_total",
+            "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
+            " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)",
+            ["reason"],
+        )
+        self.refused = Counter(
+            "model_registry_bodies_refused_total",
+            "Request bodies refused with a 503 because the worker held server.max_buffered_bytes",
+        )
         # labels() checks the values and takes a lock on every call (about 1.5 µs); each series
         # is looked up once. The keys are served versions, our own status codes and declared
         # features, so this stays as small as the config.
@@ -184,6 +194,17 @@ def record_versions(registry: Registry) -> None:
 
 def record_reload(failed: bool) -> None:
     instruments().reloads.labels("failed" if failed else "ok").inc()
+
+
+def record_shed(reason: str) -> None:
+    """Count a connection closed to make room (api.connections, api.buffers)."""
+    tools = instruments()
+    tools.series(tools.shed, reason).inc()
+
+
+def record_refused() -> None:
+    """Count a body refused for want of buffer room (api.buffers)."""
+    instruments().refused.inc()
 
 
 class MetricsHook:

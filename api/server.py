@@ -23,6 +23,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from api.allocator import keep_freed_memory
+from api.fd_limit import connection_limit
 from api.logs import logging_config
 from api.metrics import archive_dead_worker, record_reload, record_versions
 from api.state import registry_of
@@ -102,7 +103,9 @@ def _post_fork(arbiter: Any, worker: Any) -> None:
 
 
 def _post_worker_init(worker: Any) -> None:
-    record_versions(registry_of(worker.wsgi))
+    registry = registry_of(worker.wsgi)
+    record_versions(registry)
+    worker.limit_buffers(registry.config.server.max_buffered_bytes)
 
 
 def _child_exit(arbiter: Any, worker: Any) -> None:
@@ -143,15 +146,22 @@ KEEPALIVE_S = 5  # how long an idle connection is kept, and how long a request's
 
 
 def gunicorn_options(
-    host: str, port: int, workers: int, timeout: int, log_format: str = "text", log_level: str = "INFO"
+    host: str,
+    port: int,
+    workers: int,
+    timeout: int,
+    log_format: str = "text",
+    log_level: str = "INFO",
+    max_connections: int = 1000,
 ) -> dict[str, Any]:
-    """gunicorn settings: the app preloaded in the master, event-loop workers (api.worker), and
-    gunicorn's own log lines in our format (the request lines come from api.request_log)."""
+    """gunicorn settings: the app preloaded in the master, event-loop workers (api.worker) holding
+    up to ``max_connections`` each (fewer when the open-files limit is lower), and gunicorn's own
+    log lines in our format (the request lines come from api.request_log)."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "api.worker.RegistryWorker",
-        "worker_connections": 1000,
+        "worker_connections": connection_limit(max_connections),
         "keepalive": KEEPALIVE_S,
         "preload_app": True,
         "timeout": timeout,

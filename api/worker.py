@@ -14,6 +14,11 @@ Two deadlines bound what a client can hold:
 * reading the body and writing the answer must end within ``timeout`` seconds, or the connection
   is closed (a client sending one byte a second, or never reading a large answer).
 
+Too many connections cannot stop it either: gevent's pool stops accepting at
+``worker_connections``, so past a high-water mark below it each new connection closes the ones
+that waited longest for a request, or whose request stalled longest (api.connections); and the
+bytes of bodies and answers waiting on clients have a budget (api.buffers).
+
 gunicorn writes its own errors (a request line too long, headers too large) as HTML; this worker
 writes them as our JSON error body instead. It sends an answer's headers and body in one system
 call (api.one_write).
@@ -31,6 +36,7 @@ from __future__ import annotations
 import logging
 import queue
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
@@ -40,8 +46,10 @@ import gevent
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
-from api import one_write
+from api import buffers, connections, one_write
+from api.connections import BUSY, WAITING, ConnectionShed, ConnectionTable
 from api.errors import registry_error_body
+from api.metrics import record_refused, record_shed
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +84,27 @@ class RegistryWorker(GeventWorker):
     def init_process(self) -> None:
         util.write_error = write_json_error
         one_write.install()
+        connections.install(ConnectionTable(high_water(self.cfg.worker_connections), record_shed))
         super().init_process()
+
+    def limit_buffers(self, max_bytes: int) -> None:
+        """Give this worker's bodies and answers waiting on clients a budget of ``max_bytes``."""
+        buffers.install(buffers.Budget(max_bytes, count_refused=record_refused))
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        table = connections.table()
+        conn = table.open(client) if table is not None else None
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            if table is not None and conn is not None:
+                table.close(conn)
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if isinstance(exc, ConnectionShed):  # shed between two requests: nothing to answer
+            util.close(client)
+            return
+        super().handle_error(req, client, addr, exc)
 
     def patch(self) -> None:
         # gevent looks for plugins before and after patching each module: 25 scans of every
@@ -87,8 +115,15 @@ class RegistryWorker(GeventWorker):
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
         deadline = gevent.Timeout(self.cfg.timeout, RequestDeadline)
         deadline.start()
+        table = connections.table()
+        if table is not None:
+            table.enter(BUSY)
         try:
             super().handle_request(listener_name, req, sock, addr)
+            conn = table.current() if table is not None else None
+            if conn is not None and conn.close_after:  # the answer's FIN goes before the close
+                shut_writes(sock)
+                raise StopIteration
             # Let every other connection with a request waiting have its turn before this one
             # reads its next: without it a client on a kept-alive connection that answers fast
             # can be served again and again while another waits (p99 of 280 ms under wrk -c2).
@@ -103,8 +138,28 @@ class RegistryWorker(GeventWorker):
             )
             util.close(sock)
             raise StopIteration from None
+        except ConnectionShed:
+            log.debug("closed a connection from %s to make room", addr[0] if addr else "?")
+            util.close(sock)
+            raise StopIteration from None
         finally:
             deadline.close()
+            if table is not None:
+                table.enter(WAITING)
+
+
+def shut_writes(sock: Any) -> None:
+    """End our side of ``sock`` (the client reads the answer, then the end of the stream)."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def high_water(worker_connections: int) -> int:
+    """How many connections a worker keeps open before closing the idle ones: a tenth of its
+    limit (at least one) stays free for new connections and the requests on them."""
+    return max(1, worker_connections - max(1, worker_connections // 10))
 
 
 @contextmanager

@@ -3,8 +3,12 @@ well-behaved client still gets answers.
 
 Against one running server (started here, or ``--url`` of one already up) it opens, for ``--hold``
 seconds: idle sockets that send nothing, clients that send their headers or their body one byte at a
-time, and clients that ask for a large answer and never read it. Meanwhile a probe sends a one-row
-predict every 0.2 s with a 1 s timeout. Success: at least 98 % of the probes answered 200 within 1 s.
+time, clients that ask for a large answer and never read it, and clients that send most of an 8 MB
+body and stall. Meanwhile a probe sends a one-row predict every 0.2 s with a 1 s timeout, and the
+workers' resident memory is watched. Success: at least 98 % of the probes answered 200 within 1 s,
+and no worker grew by more than ``--max-growth-mb``. ``--scenario`` picks the mix: the default
+(``mixed``), ``idle-flood`` (1,100 idle sockets re-opened as they are closed, more than a worker's
+1,000 connections), ``never-read`` (150 clients asking for 9 MB answers) or ``stalled-body`` (100).
 Every loop here is bounded in count and time, and traffic goes to 127.0.0.1 only.
 """
 
@@ -20,9 +24,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bench.attack_memory import MemoryWatch
 from bench.procs import free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +47,17 @@ class Attack:
     slow_headers: int = 5
     slow_body: int = 5
     never_read: int = 3
+    stalled_body: int = 0
     hold_s: float = 20.0
+
+
+SCENARIOS = {
+    "mixed": Attack(),
+    "idle-flood": Attack(idle=1100, slow_headers=0, slow_body=0, never_read=0),
+    "never-read": Attack(idle=0, slow_headers=0, slow_body=0, never_read=150),
+    "stalled-body": Attack(idle=0, slow_headers=0, slow_body=0, never_read=0, stalled_body=100),
+}
+STALLED_BODY_BYTES = 8 * 1024 * 1024 - 1024  # just under the default max_body_bytes
 
 
 @dataclass
@@ -53,6 +68,7 @@ class ProbeResult:
     answered: int = 0  # 200 within the timeout
     latencies_ms: list[float] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
+    growth_mb: float | None = None  # the largest rise of one worker's RSS (when watched)
 
     @property
     def share(self) -> float:
@@ -63,8 +79,10 @@ class ProbeResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def run_attack(host: str, port: int, attack: Attack) -> ProbeResult:
-    """Hold the hostile clients open against ``host:port`` and probe it meanwhile."""
+def run_attack(host: str, port: int, attack: Attack, master: int | None = None) -> ProbeResult:
+    """Hold the hostile clients open against ``host:port`` and probe it meanwhile; with ``master``
+    (the server's gunicorn master PID), watch its workers' memory too."""
+    watch = MemoryWatch(master).start() if master is not None else None
     stop = threading.Event()
     hostile: list[threading.Thread] = []
     kinds: list[tuple[int, Callable[[str, int, threading.Event], None]]] = [
@@ -72,6 +90,7 @@ def run_attack(host: str, port: int, attack: Attack) -> ProbeResult:
         (attack.slow_headers, _slow_headers),
         (attack.slow_body, _slow_body),
         (attack.never_read, _never_read),
+        (attack.stalled_body, _stalled_body),
     ]
     for count, target in kinds:
         for _ in range(count):
@@ -83,6 +102,9 @@ def run_attack(host: str, port: int, attack: Attack) -> ProbeResult:
     stop.set()
     for thread in hostile:
         thread.join(timeout=5)
+    if watch is not None:
+        watch.stop()
+        result.growth_mb = watch.growth_mb
     return result
 
 
@@ -160,6 +182,33 @@ def _never_read(host: str, port: int, stop: threading.Event) -> None:
             stop.wait(0.5)
 
 
+def _stalled_body(host: str, port: int, stop: threading.Event) -> None:
+    """Announce a body just under 8 MB, send all of it but the last 1,024 bytes, and stall;
+    reconnect when cut off or answered."""
+    head = (
+        f"POST {PROBE_PATH} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {STALLED_BODY_BYTES}\r\n\r\n"
+    ).encode()
+    sent = b" " * (STALLED_BODY_BYTES - 1024)
+    while not stop.is_set():
+        try:
+            with socket.create_connection((host, port), timeout=5) as sock:
+                sock.sendall(head)
+                sock.settimeout(0.5)
+                for start in range(0, len(sent), 65536):  # stop sending once the server answers
+                    if stop.is_set():
+                        return
+                    sock.sendall(sent[start : start + 65536])
+                while not stop.is_set():
+                    try:
+                        if sock.recv(65536) == b"":
+                            break
+                    except TimeoutError:
+                        continue
+        except OSError:
+            stop.wait(0.2)
+
+
 def _probe(host: str, port: int, seconds: float) -> ProbeResult:
     """A one-row predict every 0.2 s for ``seconds``, each with a 1 s timeout, on a new connection."""
     result = ProbeResult()
@@ -190,9 +239,11 @@ def _probe(host: str, port: int, seconds: float) -> ProbeResult:
 def describe(result: ProbeResult, attack: Attack, label: str) -> str:
     """One report line for a run."""
     verdict = "PASS" if result.share >= REQUIRED_SHARE else "FAIL"
+    memory = "" if result.growth_mb is None else f"; largest worker growth {result.growth_mb:.0f} MB"
     return (
         f"{label}: {attack.idle} idle, {attack.slow_headers} slow-header, {attack.slow_body} slow-body, "
-        f"{attack.never_read} never-read for {attack.hold_s:.0f} s: {result.answered}/{result.sent} probes "
+        f"{attack.never_read} never-read, {attack.stalled_body} stalled-body "
+        f"for {attack.hold_s:.0f} s{memory}: {result.answered}/{result.sent} probes "
         f"answered within 1 s ({result.share:.1%}; p50 {result.percentile(0.5):.1f} ms, "
         f"p99 {result.percentile(0.99):.1f} ms) failures {result.failures or 'none'} [{verdict}]"
     )
@@ -207,13 +258,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--hold", type=float, default=20.0, help="seconds to hold the attack (default 20)")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument for serve")
+    parser.add_argument(
+        "--scenario", choices=list(SCENARIOS), default="mixed", help="the hostile mix (default mixed)"
+    )
+    parser.add_argument(
+        "--max-growth-mb",
+        type=float,
+        default=400.0,
+        help="fail when a worker's RSS grows more than this (default 400; servers started here only)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the attack against each server setup; exit 1 if any probe share is under 98 %."""
+    """Run the attack against each server setup; exit 1 if any probe share is under 98 % or a
+    worker grew more than allowed."""
     args = _parser().parse_args(argv)
-    attack = Attack(hold_s=args.hold)
+    attack = replace(SCENARIOS[args.scenario], hold_s=args.hold)
     results = []
     if args.url:
         host_port = args.url.split("//", 1)[-1].rstrip("/")
@@ -226,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, result in results:
         print(describe(result, attack, label), flush=True)
         ok &= result.share >= REQUIRED_SHARE
+        ok &= result.growth_mb is None or result.growth_mb <= args.max_growth_mb
     return 0 if ok else 1
 
 
@@ -241,7 +303,7 @@ def _against_new_server(
     server = start_server("ours", [*command], port, log, workers or os.cpu_count() or 1, ROOT)
     try:
         label = f"--workers {workers}" if workers else "default workers"
-        return label, run_attack("127.0.0.1", port, attack)
+        return label, run_attack("127.0.0.1", port, attack, master=server.pid)
     finally:
         stop_server(server)
 

@@ -23,6 +23,7 @@ LATEST = "latest"
 RESERVED_VERSION = "predict"
 RESERVED_VERSION_REASON = "reserved (the default version's predict path)"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+BUFFERED_BODIES = 2  # server.max_buffered_bytes defaults to this many max_body_bytes
 # Larger than any scikit-learn model we serve, small enough that a stray dump or disk image put
 # where an artifact should be is refused before the master reads it.
 DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
@@ -79,6 +80,8 @@ class ServerSettings:
     max_rows: int = 100_000  # more rows in one request get a 413
     max_json_depth: int = 32  # deeper nesting in a body gets a 400
     timeout: int = 30  # seconds a worker may spend on one request before it is replaced
+    max_connections: int = 1000  # per worker, lowered to fit the open-files limit
+    max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES  # per worker: bodies and answers held
     require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
     load_timeout_s: int = 120  # seconds a new or changed artifact may take to load in its trial process
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES  # larger artifacts are refused unread
@@ -182,6 +185,12 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
             problems.append(f"server: {setting.name}: must be {kind}")
             value = setting.default
         settings[setting.name] = value
+    if "max_buffered_bytes" not in data:
+        settings["max_buffered_bytes"] = BUFFERED_BODIES * settings["max_body_bytes"]
+    elif settings["max_buffered_bytes"] < settings["max_body_bytes"]:
+        problems.append(
+            f"server: max_buffered_bytes: must be at least max_body_bytes ({settings['max_body_bytes']})"
+        )
     return ServerSettings(**settings)
 
 

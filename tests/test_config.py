@@ -230,6 +230,18 @@ def test_a_name_or_checksum_ending_in_a_newline_is_refused(
     assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
 
 
+def test_the_buffer_budget_defaults_to_two_bodies_and_holds_at_least_one(
+    make_store: Callable[..., Path],
+) -> None:
+    assert read_config(make_store(server={"max_body_bytes": 1000})).server.max_buffered_bytes == 2000
+    assert read_config(make_store()).server.max_buffered_bytes == 2 * 8 * 1024 * 1024
+    given = read_config(make_store(server={"max_body_bytes": 1000, "max_buffered_bytes": 1000}))
+    assert given.server.max_buffered_bytes == 1000
+    with pytest.raises(ConfigError) as caught:
+        read_config(make_store(server={"max_body_bytes": 1000, "max_buffered_bytes": 999}))
+    assert caught.value.problems == ["server: max_buffered_bytes: must be at least max_body_bytes (1000)"]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
