@@ -17,11 +17,11 @@ from registry.reload import rebuild
 from spec.config import ServerSettings, VersionSpec, read_config
 from tests.add_helpers import add, snapshot
 from tests.conftest import FLOWER_FEATURES
-from tests.hostile_artifacts import REASONS, dump_hostile, importable_env
+from tests.hostile_artifacts import HANG_TIMEOUT_S, REASONS, dump_hostile, importable_env
 from tests.live import COMMAND
 
 HOSTILE = list(REASONS)
-QUICK = {"load_timeout_s": 1}  # the hang costs a second, not the default two minutes
+QUICK = {"load_timeout_s": HANG_TIMEOUT_S}  # the hang costs seconds, not the default two minutes
 
 
 def hostile_store(make_store: Callable[..., Path], function: str) -> Path:
@@ -42,7 +42,7 @@ def hostile_store(make_store: Callable[..., Path], function: str) -> Path:
 def test_load_version_fails_the_version_and_the_process_lives_on(tmp_path: Path, function: str) -> None:
     dump_hostile(tmp_path / "model.joblib", function)
     spec = VersionSpec("evil", "1", "model.joblib", ())
-    version = load_version(spec, tmp_path, ServerSettings(load_timeout_s=1))
+    version = load_version(spec, tmp_path, ServerSettings(load_timeout_s=HANG_TIMEOUT_S))
     assert version.reason == REASONS[function]
     assert version.predictor is None
 
