@@ -63,7 +63,8 @@ def json_column(values: list[Any]) -> pd.Series:
     dtype = _DTYPES.get(frozenset(set(map(type, values)) - {type(None)}))
     if dtype is not None:
         try:
-            return pd.Series(values, dtype=dtype)
+            with np.errstate(invalid="ignore"):  # numpy warns on the way to refusing such an integer
+                return pd.Series(values, dtype=dtype)
         except (OverflowError, TypeError, ValueError):  # an integer beyond 64 bits
             pass
     return pd.Series(values, dtype=object)

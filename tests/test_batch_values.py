@@ -3,13 +3,14 @@ per-cell reference gives: the same values, of the same Python types, in the same
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pandas as pd
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from batch.values import json_numbers, json_numbers_per_cell
+from batch.values import json_column, json_numbers, json_numbers_per_cell
 
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=25)
 INTEGER_PART = st.one_of(
@@ -101,3 +102,12 @@ def test_each_json_type_mix_has_the_dtype_the_writers_expect() -> None:
     for dtype, cells in dtypes.items():
         assert str(json_numbers(pd.Series(cells, dtype="string")).dtype) == dtype, cells
     assert json_numbers(pd.Series([None, None], dtype="string")).tolist() == [None, None]
+
+
+def test_integers_beyond_an_int64_make_an_object_column_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a CLI user would see numpy's RuntimeWarning on stderr
+        column = json_column([2**63, 1])
+        cells = json_numbers(pd.Series(["9223372036854775808", "1"], dtype="string"))
+    assert column.dtype == object and column.tolist() == [2**63, 1]
+    assert cells.dtype == object and cells.tolist() == [2**63, 1]
