@@ -25,6 +25,7 @@ from batch.values import json_column
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
 _JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+_ARROW_TEXT = pd.ArrowDtype(pa.large_string())
 # What a reader may raise for a file it cannot read (missing, not the format its name says, ...).
 READ_ERRORS = (OSError, ValueError, UnicodeDecodeError, pa.ArrowException)
 
@@ -55,14 +56,24 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
         yield from read_json_lines(path, chunk_rows)
         return
     source: str | IO[str] = sys.stdin if path == STDIO else path
-    yield from pd.read_csv(
+    text = list(text_columns)
+    chunks = pd.read_csv(
         source,
         chunksize=chunk_rows,
-        dtype={name: "string" for name in text_columns},
+        # Arrow text straight from the parser, several times faster than the "string" dtype's
+        # Python strings; each column then becomes a "string" one without a copy
+        dtype={name: _ARROW_TEXT for name in text},
         keep_default_na=False,  # only an empty cell is missing: "NA" may well be a category
         na_values=[""],
         dtype_backend="numpy_nullable",
     )
+    for chunk in chunks:
+        yield chunk.assign(**{name: _string_column(chunk[name]) for name in text if name in chunk})
+
+
+def _string_column(column: pd.Series) -> pd.Series:
+    """An Arrow text column as pandas' ``string`` dtype, sharing its memory."""
+    return pd.Series(pd.arrays.ArrowStringArray(pa.array(column)), index=column.index, name=column.name)
 
 
 def read_json_lines(path: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
