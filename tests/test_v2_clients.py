@@ -103,7 +103,11 @@ def test_health_and_server_metadata(
     tclient: triton.InferenceServerClient, oclient: OpenInferenceClient
 ) -> None:
     assert tclient.is_server_live() and tclient.is_server_ready()
-    assert tclient.get_server_metadata() == {"name": "model-registry", "version": "0.1.0", "extensions": []}
+    assert tclient.get_server_metadata() == {
+        "name": "model-registry",
+        "version": "0.1.0",
+        "extensions": ["binary_tensor_data"],
+    }
     oclient.check_server_liveness()
     oclient.check_server_readiness()
     assert oclient.read_server_metadata().name == "model-registry"
