@@ -13,7 +13,7 @@ import pytest
 import tritonclient.http as triton
 from open_inference.openapi.client import InferenceRequest, OpenInferenceClient
 from open_inference.openapi.types import RequestInput, RequestOutput
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from spec.config import read_config
 from spec.features import FeatureSpec
@@ -24,6 +24,7 @@ VERSIONS = [("iris", "1"), ("penguins", "1"), ("penguins", "2"), ("diabetes", "1
 TOKEN = "v2-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ROWS = 50
+DEFAULT_DATATYPES = {"category": "BYTES", "integer": "INT64", "boolean": "BOOL", "number": "FP64"}
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +68,25 @@ def generated_columns(features: tuple[FeatureSpec, ...], rows: int, seed: int = 
 
 
 def triton_inputs(
-    features: tuple[FeatureSpec, ...], columns: dict[str, list[Any]]
+    features: tuple[FeatureSpec, ...],
+    columns: dict[str, list[Any]],
+    binary: bool = False,
+    datatypes: dict[str, str] | None = None,
 ) -> list[triton.InferInput]:
-    """One InferInput per column, sent as JSON (binary_data=False); categories as BYTES strings."""
+    """One InferInput per column, as JSON unless ``binary``; the datatype from ``datatypes``, else
+    categories as BYTES strings, integers as INT64, booleans as BOOL, numbers as FP64."""
     inputs = []
     for f in features:
         if f.name not in columns:
             continue
         values = columns[f.name]
-        if f.type == "category":
-            array, datatype = np.array([str(v) for v in values], dtype=object), "BYTES"
-        elif f.type == "integer":
-            array, datatype = np.array(values, dtype=np.int64), "INT64"
+        datatype = (datatypes or {}).get(f.name) or DEFAULT_DATATYPES[f.type]
+        if datatype == "BYTES":
+            array = np.array([str(v) for v in values], dtype=object)
         else:
-            array, datatype = np.array(values, dtype=np.float64), "FP64"
+            array = np.array(values, dtype=triton_to_np_dtype(datatype))
         tensor = triton.InferInput(f.name, [len(values)], datatype)
-        tensor.set_data_from_numpy(array, binary_data=False)
+        tensor.set_data_from_numpy(array, binary_data=binary)
         inputs.append(tensor)
     return inputs
 
