@@ -11,17 +11,16 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from tests.conftest import EXAMPLE_CONFIG
-from tests.live import LiveServer, serving
+from tests.live import LiveServer
 from tests.test_v2_clients import (
     AUTH,
     ROWS,
-    TOKEN,
     VERSIONS,
     features_of,
     generated_columns,
     predicted,
     request_with_token,
+    serving_with_token,
     triton_inputs,
 )
 
@@ -35,10 +34,7 @@ DATATYPES = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("v2-binary")
-    token_file = folder / "token"
-    token_file.write_text(TOKEN)
-    with serving(EXAMPLE_CONFIG, folder, workers=1, args=["--token-file", str(token_file)]) as live:
+    with serving_with_token(tmp_path_factory.mktemp("v2-binary")) as live:
         yield live
 
 

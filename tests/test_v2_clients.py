@@ -4,6 +4,7 @@ on the example store: every version's answers equal /models predict's for the sa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,16 @@ ROWS = 50
 DEFAULT_DATATYPES = {"category": "BYTES", "integer": "INT64", "boolean": "BOOL", "number": "FP64"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("v2")
+def serving_with_token(folder: Path) -> AbstractContextManager[LiveServer]:
+    """One worker on the example store, guarded by ``TOKEN``."""
     token_file = folder / "token"
     token_file.write_text(TOKEN)
-    with serving(EXAMPLE_CONFIG, folder, workers=1, args=["--token-file", str(token_file)]) as live:
+    return serving(EXAMPLE_CONFIG, folder, workers=1, args=["--token-file", str(token_file)])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serving_with_token(tmp_path_factory.mktemp("v2")) as live:
         yield live
 
 
