@@ -18,6 +18,7 @@ import orjson
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from api.column_json import parse_infer_body
+from api.encoding import Headers
 from schemas.binary_tensors import BinaryData, encode_binary
 from schemas.fields import shown
 from schemas.messages import tensor_named
@@ -28,7 +29,6 @@ from spec.errors import InvalidInputError, TooManyRowsError
 HEADER = "Inference-Header-Content-Length"
 HEADER_KEY = "HTTP_INFERENCE_HEADER_CONTENT_LENGTH"  # the header in a WSGI environ
 OCTET_STREAM = "application/octet-stream"
-Headers = tuple[tuple[str, str], ...]
 _SIZE = "binary_data_size"
 
 

@@ -106,34 +106,47 @@ def encode_binary(datatype: str, data: Any) -> bytes:
 def _strings(name: str, raw: bytes, shape: list[int], rows: int) -> list[str]:
     """The ``rows`` elements of a BYTES tensor, each a length prefix then that many bytes of UTF-8.
 
-    Reads no more than ``rows`` prefixes, so a body of empty strings costs no more than its rows."""
-    end, offset, parts = len(raw), 0, []
-    append, unpack = parts.append, _LENGTH.unpack_from
+    Reads no more than ``rows`` prefixes, so a body of empty strings costs no more than its rows.
+    The loop checks nothing it does not have to; bytes that frame badly are then described by
+    ``_framing_error``, which walks them again."""
+    parts: list[bytes] = []
+    append, unpack, offset = parts.append, _LENGTH.unpack_from, 0
     try:
-        for index in range(rows):
+        for _ in range(rows):
             (size,) = unpack(raw, offset)
-            start = offset + _LENGTH.size
-            offset = start + size
-            if offset > end:
-                raise InvalidInputError(
-                    f"{tensor_named(name)}: element {index} announces {size} bytes but only "
-                    f"{end - start} are left in its binary data."
-                )
-            append(raw[start:offset])
+            offset += 4 + size  # a slice past the end is cut short: found below
+            append(raw[offset - size : offset])
     except struct.error:  # fewer than 4 bytes left for a length
-        if offset == end:
-            raise _count_error(name, f"{len(parts)} BYTES values", shape) from None
-        raise InvalidInputError(
-            f"{tensor_named(name)}: element {len(parts)}'s 4-byte length is cut short "
-            f"({end - offset} bytes left in its binary data)."
-        ) from None
-    if offset < end:
-        raise _count_error(name, f"more than {rows} BYTES values ({end - offset} bytes left over)", shape)
+        offset = -1
+    if offset != len(raw):
+        raise _framing_error(name, raw, shape, rows)
     try:
         return [str(part, "utf-8") for part in parts]
     except UnicodeDecodeError:
         index = next(i for i, part in enumerate(parts) if not _is_utf8(part))
         raise InvalidInputError(f"{tensor_named(name)}: element {index} is not UTF-8 text.") from None
+
+
+def _framing_error(name: str, raw: bytes, shape: list[int], rows: int) -> InvalidInputError:
+    """What is wrong with BYTES data that does not hold exactly ``rows`` whole elements."""
+    end, offset = len(raw), 0
+    for index in range(rows):
+        if offset == end:
+            return _count_error(name, f"{index} BYTES values", shape)
+        if end - offset < _LENGTH.size:
+            return InvalidInputError(
+                f"{tensor_named(name)}: element {index}'s 4-byte length is cut short "
+                f"({end - offset} bytes left in its binary data)."
+            )
+        (size,) = _LENGTH.unpack_from(raw, offset)
+        offset += _LENGTH.size
+        if size > end - offset:
+            return InvalidInputError(
+                f"{tensor_named(name)}: element {index} announces {size} bytes but only "
+                f"{end - offset} are left in its binary data."
+            )
+        offset += size
+    return _count_error(name, f"more than {rows} BYTES values ({end - offset} bytes left over)", shape)
 
 
 def _is_utf8(part: bytes) -> bool:
