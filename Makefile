@@ -1,10 +1,12 @@
 # Quick start: `make serve` serves the example models on 127.0.0.1:8000; `make test` runs the tests.
 # Each target makes .venv, installs the project and builds the example artifacts if they are missing.
+# Serving installs the package's runtime dependencies only; testing adds the dev extra's tooling.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+INSTALLED_DEV := $(VENV)/.installed-dev
 ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib \
 	model_store/penguins/2/model.joblib model_store/diabetes/1/model.joblib
 HOST ?= 127.0.0.1
@@ -12,10 +14,11 @@ PORT ?= 8000
 
 .PHONY: serve test check lint bench soak attack examples install clean image
 
+# make serve WATCH=1 reloads whenever config.yaml changes (as does kill -HUP on the server's PID).
 serve: $(INSTALLED) $(ARTIFACTS)
-	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT)
+	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT) $(if $(WATCH),--watch)
 
-test: $(INSTALLED) $(ARTIFACTS)
+test: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
@@ -24,12 +27,12 @@ check: $(INSTALLED) $(ARTIFACTS)
 
 # Our server against a naive Flask baseline, measured with wrk (Debian: apt-get install wrk).
 # Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
-bench: $(INSTALLED) $(ARTIFACTS)
+bench: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Ten minutes of mixed good and bad requests against --workers 2, with one reload in the middle;
 # fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".
-soak: $(INSTALLED) $(ARTIFACTS)
+soak: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # The container image, built with podman (Debian: apt-get install podman runc mmdebstrap); the first
@@ -39,10 +42,10 @@ image:
 
 # Idle, slow and never-reading clients held for 20 s while a probe predicts every 0.2 s, against
 # the default workers and --workers 2; fails unless 98 % of the probes are answered within 1 s.
-attack: $(INSTALLED) $(ARTIFACTS)
+attack: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/python -m bench.attack $(ATTACK_ARGS)
 
-lint: $(INSTALLED)
+lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 install: $(INSTALLED)
@@ -50,6 +53,10 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[examples]'
+	touch $@
+
+$(INSTALLED_DEV): $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,examples]'
 	touch $@
 

@@ -12,10 +12,12 @@ Copy ARTIFACT (.joblib, .pkl or .skops) into the store as <model>/<version>/<fil
 features, task and sha256, write the version into the config (comments and everything else kept),
 then load it as 'check' does.
 
-Exit status: 0 when the new version is available; 1 when it fails to load or the artifact holds no
+Exit status: 0 when the new version is available; 1 when it fails to load (it raises, exits,
+crashes or hangs while unpickled: that happens in a child process first) or the artifact holds no
 estimator (an object without predict) -- the config and the store are then left as they were; 2 for
-a usage or config-file error (an existing version, an estimator fitted on an array without --sample,
-a .skops file needing untrusted types without --trust-types), with nothing changed."""
+a usage or config-file error (a bad model or version name, an existing version, an estimator fitted
+on an array without --sample, a .skops file needing untrusted types without --trust-types), found
+before anything is unpickled, with nothing changed."""
 
 
 def add_parser(commands: argparse._SubParsersAction, config_help: str) -> None:

@@ -26,7 +26,6 @@ from registry.registry import Registry
 from registry.reload import reload_registry
 from spec.config import RegistryConfig, read_config
 
-API_VERSION = "1.0"
 PREDICT_ROUTES = (
     PredictRoute("/models/<name>/<version:version>/predict", ModelsProtocol()),
     PredictRoute("/models/<name>/predict", ModelsProtocol()),
@@ -69,7 +68,7 @@ def create_app_for(registry: Registry, token: str | None = None, access_log: boo
         REGISTRY_TOKEN=token,
         ACCESS_LOG=access_log,
         API_TITLE="Model registry",
-        API_VERSION=API_VERSION,
+        API_VERSION=v2_metadata.server_version(),  # the package's, shown on the docs page
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",

@@ -18,14 +18,19 @@ def add_predict_parser(commands: argparse._SubParsersAction, config_help: str) -
         "fail are left out of OUT and written to ERRFILE as 'Row N: message', N counting data rows "
         "from 0 (a CSV header line does not count), as the API's row indices do. Input columns that "
         "are not features (an id, say) are kept in OUT and not validated. Exit status 0: every row "
-        "scored; 1: some rows failed validation; 2: usage or config error.",
+        "scored; 1: some rows failed validation; 2: usage or config error, an input that cannot be read, "
+        "or an OUT or ERRFILE that is INPUT or each other (nothing is written then).",
     )
     cmd.add_argument("target", metavar="NAME[/VERSION]", help="model, optionally /version or /alias")
     cmd.add_argument("input", metavar="INPUT", help=".csv, .parquet or .jsonl file; '-' is CSV on stdin")
     cmd.add_argument(
         "--output", "-o", default=STDIO, metavar="OUT", help="same formats (default: CSV on stdout)"
     )
-    cmd.add_argument("--errors", metavar="ERRFILE", help="where failed rows are listed (default: stderr)")
+    cmd.add_argument(
+        "--errors",
+        metavar="ERRFILE",
+        help="where failed rows are listed (default: stderr; '-' is stdout, with an OUT file only)",
+    )
     cmd.add_argument("--config", help=config_help)
     cmd.add_argument(
         "--chunk-rows",

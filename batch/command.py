@@ -1,7 +1,8 @@
 """``model-registry predict NAME[/VERSION] INPUT``: score a file with no server.
 
 Exit status: 0 when every row was scored, 1 when any row failed validation (those rows are left
-out of the output and listed in the errors file), 2 for a usage or config error, 130 when
+out of the output and listed in the errors file), 2 for a usage or config error, an input that
+cannot be read or an output or errors path that is the input or each other (batch.paths), 130 when
 interrupted (Ctrl-C) and 143 when terminated (SIGTERM), as a shell reports a command killed by
 either. The output file, and the errors file, appear only once every row is written
 (batch.staging): a run that stops early leaves neither, and leaves earlier ones as they were.
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO
 
 import pandas as pd
 from tqdm import tqdm
 
 from batch.formats import READ_ERRORS, STDIO, BatchUsageError, count_rows, format_of, open_writer, read_chunks
+from batch.paths import refuse_clashing_paths, refuse_unreadable, refuse_unwritable
 from batch.scoring import ChunkScorer
 from batch.staging import StagedOutput
 from batch.stopping import Stopped, StopSignals
@@ -39,8 +39,10 @@ def predict_command(args: argparse.Namespace) -> int:
     with StopSignals() as stop:
         try:
             format_of(args.input), format_of(args.output)
+            refuse_clashing_paths(args.input, args.output, args.errors)
             for path in (args.output, args.errors):
-                _refuse_unwritable(path)
+                refuse_unwritable(path)
+            refuse_unreadable(args.input)
             version, depth = _resolve(args)
             return score_file(version, depth, args.input, args.output, args.errors, args.chunk_rows)
         except Stopped:
@@ -67,10 +69,13 @@ def score_file(
     """Score ``source`` into ``target`` chunk by chunk; 1 if any row failed validation, else 0."""
     scorer = ChunkScorer(version, max_depth, from_text=format_of(source) == "csv")
     chunks = _readable(read_chunks(source, chunk_rows, scorer.text_columns), source)
-    staged_errors = None if errors_path is None else StagedOutput.beside(errors_path)
-    errors = sys.stderr if staged_errors is None else open(staged_errors.staged, "w", encoding="utf-8")
+    staged_errors = None if errors_path in (None, STDIO) else StagedOutput.beside(errors_path)
+    if staged_errors is not None:
+        errors = open(staged_errors.staged, "w", encoding="utf-8")
+    else:  # ``--errors -`` is stdout (OUT is then a file: batch.paths), the default stderr
+        errors = sys.stdout if errors_path == STDIO else sys.stderr
     progress = tqdm(
-        total=count_rows(source),
+        total=_counted_rows(source),
         unit=" rows",
         unit_scale=True,
         file=sys.stderr,
@@ -102,7 +107,7 @@ def score_file(
         if writer is not None and not finished:
             with contextlib.suppress(Exception):  # what stopped the run is the error to report
                 writer.close()
-        if errors is not sys.stderr:
+        if staged_errors is not None:
             errors.close()
         # The errors file first: its output, published last, is what marks a run as finished.
         for stage, complete in ((staged_errors, read_all), (staged, finished)):
@@ -113,26 +118,20 @@ def score_file(
     return EXIT_ROWS_FAILED if failed else 0
 
 
-def _refuse_unwritable(path: str | None) -> None:
-    """Refuse, before any row is read, an output or errors file that could not be written."""
-    if path is None or path == STDIO:
-        return
-    file = Path(path)
-    if file.is_dir():
-        raise BatchUsageError(f"cannot write {path}: it is a folder")
-    folder = file.parent
-    if not folder.is_dir():
-        raise BatchUsageError(f"cannot write {path}: there is no folder {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise BatchUsageError(f"cannot write {path}: the folder {folder} is not writable")
-
-
 def _resolve(args: argparse.Namespace) -> tuple[ModelVersion, int]:
     """The available version that ``NAME[/VERSION]`` names, and the config's JSON depth limit."""
     name, _, version = args.target.partition("/")
     config = read_config(default_config_path(args.config))
     registry = load_registry(config)
     return registry.resolve_available(name, version or None), config.server.max_json_depth
+
+
+def _counted_rows(source: str) -> int | None:
+    """``count_rows``, with a file it cannot open (a corrupt Parquet file) a one-line usage error."""
+    try:
+        return count_rows(source)
+    except READ_ERRORS as exc:
+        raise _unreadable(source, exc) from exc
 
 
 def _readable(chunks: Iterator[pd.DataFrame], source: str) -> Iterator[pd.DataFrame]:
@@ -143,9 +142,17 @@ def _readable(chunks: Iterator[pd.DataFrame], source: str) -> Iterator[pd.DataFr
         except StopIteration:
             return
         except READ_ERRORS as exc:
-            name = "stdin" if source == STDIO else source
-            raise BatchUsageError(f"cannot read {name}: {exc}") from exc
+            raise _unreadable(source, exc) from exc
         yield chunk
+
+
+def _unreadable(source: str, exc: Exception) -> BatchUsageError:
+    """``cannot read FILE: the problem``, on one line whatever the reader's message holds."""
+    name = "stdin" if source == STDIO else source
+    problem = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        problem = f"it is not UTF-8 text ({problem})"
+    return BatchUsageError(f"cannot read {name}: {problem}")
 
 
 def _report(errors: list[tuple[int, str]], stream: IO[str], progress: tqdm) -> None:

@@ -13,16 +13,19 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from batch.arguments import STDIO
+from batch.values import json_column
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-# What a reader may raise for a file it cannot read (missing, not the format its name says, ...).
 _CSV_OPTIONS = pa_csv.WriteOptions(quoting_style="needed")
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+# What a reader may raise for a file it cannot read (missing, not the format its name says, ...).
 READ_ERRORS = (OSError, ValueError, UnicodeDecodeError, pa.ArrowException)
 
 
@@ -48,12 +51,10 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
             yield batch.to_pandas(types_mapper=_nullable_dtype)
         return
-    source: str | IO[str] = sys.stdin if path == STDIO else path
     if kind == "jsonl":
-        yield from pd.read_json(
-            source, lines=True, chunksize=chunk_rows, dtype=False, dtype_backend="numpy_nullable"
-        )
+        yield from read_json_lines(path, chunk_rows)
         return
+    source: str | IO[str] = sys.stdin if path == STDIO else path
     yield from pd.read_csv(
         source,
         chunksize=chunk_rows,
@@ -62,6 +63,42 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
         na_values=[""],
         dtype_backend="numpy_nullable",
     )
+
+
+def read_json_lines(path: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A JSON Lines file's objects, ``chunk_rows`` at a time, each line read by the API's parser
+    (orjson, so ``NaN`` is no number here either); blank lines are skipped. Raises ValueError
+    naming the line that is not JSON or not an object."""
+    rows: list[dict[str, Any]] = []
+    seen = False
+    with open(path, "rb") as file:
+        for number, line in enumerate(file, start=1):
+            if line.strip():
+                rows.append(_json_object(line, number))
+            if len(rows) == chunk_rows:
+                yield _json_frame(rows)
+                rows, seen = [], True
+    if rows:
+        yield _json_frame(rows)
+    elif not seen:
+        raise ValueError("it holds blank lines only, no JSON object")
+
+
+def _json_object(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"line {number} is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if type(value) is not dict:
+        kind = _JSON_KINDS.get(type(value), "null")
+        raise ValueError(f"line {number} is {kind}, not a JSON object of features")
+    return value
+
+
+def _json_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows as columns (a key a row lacks is missing there), each in the dtype its values share."""
+    names = dict.fromkeys(name for row in rows for name in row)
+    return pd.DataFrame({name: json_column([row.get(name) for row in rows]) for name in names})
 
 
 def count_rows(path: str) -> int | None:
@@ -118,7 +155,11 @@ class ArrowChunkWriter:
         self.empty: pa.Table | None = None
 
     def write(self, frame: pd.DataFrame) -> None:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            problem = " ".join("; ".join(map(str, exc.args)).split())  # mixed types, from JSON Lines say
+            raise BatchUsageError(f"cannot write {self.path}: {problem}; write JSON Lines instead") from exc
         if not len(frame):  # its types may be unknown (no labels): only used if nothing else comes
             self.empty = self.empty or table
             return

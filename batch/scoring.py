@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from batch.formats import BatchUsageError
-from batch.values import feature_values, reads_as_text
+from batch.values import feature_values, numbers_from_text
 from registry.inference import Outputs
 from registry.registry import ModelVersion
 from schemas.envelope import Envelope
@@ -46,8 +46,8 @@ class ChunkScorer:
 
     @property
     def text_columns(self) -> list[str]:
-        """The features a CSV reader should keep as text."""
-        return [f.name for f in self.features if reads_as_text(f)]
+        """The features a CSV reader should keep as text: all, read here as the JSON they spell."""
+        return [f.name for f in self.features]
 
     def check_columns(self, columns: pd.Index) -> None:
         """Refuse a file without a required feature, or with a column the output would overwrite."""
@@ -63,6 +63,8 @@ class ChunkScorer:
     def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
         """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
         n_rows = len(chunk)
+        if self.from_text:
+            chunk = numbers_from_text(chunk, self.features)
         columns = {
             f.name: feature_values(chunk[f.name], f, self.from_text) if f.name in chunk else [None] * n_rows
             for f in self.features

@@ -1,19 +1,21 @@
 """Load every configured version once: resolve its file inside the store, verify, unpickle, check.
 
 A version that fails is kept with its ``reason`` set; it never stops the others from loading, and
-no exception, whatever reading or unpickling the file raises, escapes ``load_version``.
+nothing reading or unpickling the file does (raise anything, exit, crash, hang) escapes ``load_version``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
 import os
 import stat
 import warnings
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import joblib
 import sklearn
@@ -21,6 +23,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
+from registry.isolation import IsolationFailure, exception_text, run_isolated
 from registry.registry import ArtifactInfo, ModelVersion, Registry
 from registry.skops_artifact import UntrustedTypesError, load_skops
 from spec.config import SKOPS_SUFFIX, RegistryConfig, ServerSettings, VersionSpec
@@ -41,15 +44,11 @@ def load_registry(config: RegistryConfig) -> Registry:
 def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFAULT_SETTINGS) -> ModelVersion:
     """The loaded version, or one marked failed with the reason (model, version and key named).
 
-    Never raises: a fault of any kind (a file that cannot be read, a path the OS refuses, a pickle
-    that raises while loading, an estimator that breaks our checks) becomes the version's reason.
+    Never raises, and nothing the artifact does ends this process: it is first loaded and checked in
+    a forked child (``registry.isolation``), so an exit, a crash or a hang there fails the version;
+    only an artifact the child loaded is loaded here, where even ``SystemExit`` is caught.
     """
-    try:
-        version = _load_checked(spec, store, settings)
-    except ArtifactError as exc:
-        version = ModelVersion(spec, reason=f"{exc.key}: {exc.reason}")
-    except Exception as exc:  # anything else is a fault of this version alone, not of the server
-        version = ModelVersion(spec, reason=f"artifact: cannot be loaded: {type(exc).__name__}: {exc}")
+    version = _guarded(spec, lambda: _load_isolated(spec, store, settings))
     if version.reason:
         fields = {"model": spec.model, "version": spec.version, "status": "failed", "reason": version.reason}
         log.warning(
@@ -62,10 +61,53 @@ def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFA
     return version
 
 
-def _load_checked(spec: VersionSpec, store: Path, settings: ServerSettings) -> ModelVersion:
+def _guarded(spec: VersionSpec, load: Callable[[], ModelVersion]) -> ModelVersion:
+    """What ``load`` returns, or the version failed with whatever it raised as the reason."""
+    try:
+        return load()
+    except ArtifactError as exc:
+        return ModelVersion(spec, reason=f"{exc.key}: {exc.reason}")
+    except BaseException as exc:  # noqa: B036 - an artifact's SystemExit must not end the server
+        return ModelVersion(spec, reason=f"artifact: cannot be loaded: {exception_text(exc)}")
+
+
+def _load_isolated(spec: VersionSpec, store: Path, settings: ServerSettings) -> ModelVersion:
     if settings.require_sha256 and not spec.sha256:
         raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
-    estimator, artifact = _load_artifact(spec, store)
+    digest = artifact_digest(spec, store, settings.max_artifact_bytes)
+    trial = _trial_load(spec, store, settings, digest)
+    if trial.reason:
+        return trial
+    return _load_checked(spec, store, settings, digest)
+
+
+def _trial_load(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion:
+    """The version as a forked child loads it: only its reason and artifact facts come back."""
+
+    def step() -> dict[str, Any]:
+        version = _guarded(spec, lambda: _load_checked(spec, store, settings, digest))
+        facts = dataclasses.asdict(version.artifact) if version.artifact else None
+        return {"reason": version.reason, "artifact": facts}
+
+    try:
+        verdict = run_isolated(step, settings.load_timeout_s)
+    except IsolationFailure as exc:
+        raise _error(spec, "artifact", str(exc)) from None
+    reason = verdict.get("reason")
+    if not reason:
+        return ModelVersion(spec)
+    return ModelVersion(spec, artifact=_artifact_info(verdict.get("artifact")), reason=str(reason))
+
+
+def _artifact_info(facts: Any) -> ArtifactInfo | None:
+    try:
+        return ArtifactInfo(**facts) if isinstance(facts, dict) else None
+    except TypeError:  # not the facts the step sends: the artifact wrote to the pipe itself
+        return None
+
+
+def _load_checked(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion:
+    estimator, artifact = _load_artifact(spec, store, settings.max_artifact_bytes, digest)
     problems = estimator_problems(spec, estimator)
     if problems:
         return ModelVersion(spec, artifact=artifact, reason="; ".join(problems))
@@ -84,24 +126,49 @@ def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
     root = store.resolve()
     path = (root / relative).resolve()
     if not path.is_relative_to(root):
-        raise _error(spec, "artifact", f"'{spec.artifact}' leads outside the store {root}")
+        raise _error(spec, "artifact", f"'{spec.artifact}' leads outside the store")
     if not path.is_file():
-        raise _error(spec, "artifact", f"no file at {path}")
+        raise _error(spec, "artifact", f"no file at '{spec.artifact}' in the store")
     return path
 
 
-def read_artifact(spec: VersionSpec, store: Path) -> bytes:
-    """The artifact's bytes, read without blocking: a FIFO or device put where the file should be is
-    refused, not waited on (``open`` of a FIFO blocks until a writer comes)."""
+def artifact_digest(spec: VersionSpec, store: Path, max_bytes: int) -> str:
+    """The artifact's sha256, read in small blocks (never the whole file at once), checked against
+    the config's; an artifact over ``max_bytes`` is refused unread."""
+    with open_artifact(spec, store, max_bytes) as file:
+        digest = hashlib.file_digest(file, "sha256").hexdigest()
+    if spec.sha256 and digest != spec.sha256:
+        raise _error(spec, "sha256", f"mismatch: the config says {spec.sha256}, the file is {digest}")
+    return digest
+
+
+def open_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> BinaryIO:
+    """The artifact opened without blocking: a FIFO or device put where the file should be is
+    refused, not waited on (``open`` of a FIFO blocks until a writer comes), and so is a file
+    larger than ``max_bytes``."""
     path = resolve_artifact(spec, store)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise _error(spec, "artifact", f"cannot be read: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise _error(spec, "artifact", f"{path} is not a regular file")
-        return file.read()
+    file = os.fdopen(fd, "rb")
+    status = os.fstat(fd)
+    if not stat.S_ISREG(status.st_mode):
+        file.close()
+        raise _error(spec, "artifact", f"'{spec.artifact}' is not a regular file")
+    if status.st_size > max_bytes:
+        file.close()
+        raise _too_large(spec, status.st_size, max_bytes)
+    return file
+
+
+def read_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> bytes:
+    """The artifact's bytes, at most ``max_bytes`` of them (a file that grew past it is refused)."""
+    with open_artifact(spec, store, max_bytes) as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(spec, len(data), max_bytes)
+    return data
 
 
 def sha256_of(data: bytes) -> str:
@@ -109,12 +176,11 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_artifact(spec: VersionSpec, store: Path) -> tuple[Any, ArtifactInfo]:
-    data = read_artifact(spec, store)
-    digest = sha256_of(data)
-    # Unpickling runs code from the file, so the checksum is verified first, on the very bytes loaded.
-    if spec.sha256 and digest != spec.sha256:
-        raise _error(spec, "sha256", f"mismatch: the config says {spec.sha256}, the file is {digest}")
+def _load_artifact(spec: VersionSpec, store: Path, max_bytes: int, digest: str) -> tuple[Any, ArtifactInfo]:
+    data = read_artifact(spec, store, max_bytes)
+    # Unpickling runs code from the file, so the bytes loaded must be the ones whose digest was checked.
+    if sha256_of(data) != digest:
+        raise _error(spec, "artifact", "changed while it was being loaded; reload again")
     estimator, pickled_with = deserialize(spec, data)
     final = final_estimator(estimator)
     info = ArtifactInfo(
@@ -164,6 +230,10 @@ def _qualified_name(obj: Any) -> str:
     cls = type(obj)
     public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
     return ".".join([*public, cls.__qualname__])
+
+
+def _too_large(spec: VersionSpec, size: int, max_bytes: int) -> ArtifactError:
+    return _error(spec, "artifact", f"{size} bytes, over server.max_artifact_bytes ({max_bytes}); not read")
 
 
 def _error(spec: VersionSpec, key: str, reason: str) -> ArtifactError:

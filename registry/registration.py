@@ -16,13 +16,24 @@ import yaml
 
 from registry.config_edit import EditedConfig, VersionEntry, add_version
 from registry.estimator_checks import infer_task
+from registry.isolation import IsolationFailure, exception_text, run_isolated
 from registry.loader import deserialize, load_registry, load_version, sha256_of
 from registry.registry import ModelVersion
-from registry.sample_columns import SampleError, read_sample
+from registry.sample_columns import SampleError, check_sample_path, read_sample
 from registry.signature import SignatureError, infer_features
 from registry.skops_artifact import untrusted_types
 from registry.store_write import StagedCopy, stage_copy
-from spec.config import SKOPS_SUFFIX, ModelSpec, RegistryConfig, VersionSpec, parse_config, read_config
+from spec.config import (
+    RESERVED_VERSION,
+    RESERVED_VERSION_REASON,
+    SKOPS_SUFFIX,
+    ModelSpec,
+    RegistryConfig,
+    VersionSpec,
+    name_problem,
+    parse_config,
+    read_config,
+)
 from spec.errors import ArtifactError, ConfigError
 
 USAGE = "usage"  # the request cannot be carried out as given (exit 2)
@@ -61,10 +72,12 @@ def plan_addition(
     description: str | None = None,
     trust_types: bool = False,
 ) -> Addition:
-    """Everything ``add`` will write, inferred from the artifact (and the sample); changes nothing."""
+    """Everything ``add`` will write, inferred from the artifact (and the sample); changes nothing.
+
+    Every argument is checked before the artifact is unpickled, so a usage error never runs its code.
+    """
     config = _read(config_path)
-    if not source.is_file():
-        raise AdditionRefused(USAGE, f"{source}: no such file")
+    _check_arguments(source, model, version, sample)
     existing = next((m for m in config.models if m.name == model), None)
     version = version or next_version(existing)
     if existing is not None and version in {v.version for v in existing.versions}:
@@ -77,7 +90,7 @@ def plan_addition(
         raise AdditionRefused(USAGE, f"{config.store / relative} already exists; add never overwrites it")
     data = source.read_bytes()
     trusted = _trusted_types(source, data, trust_types)
-    estimator = _estimator(source, model, version, data, trusted)
+    estimator = _estimator(source, model, version, data, trusted, config.server.load_timeout_s)
     features = _features(estimator, sample)
     entry = VersionEntry(relative, sha256_of(data), features, infer_task(estimator), trusted)
     new_description = None if existing else (description or f"{model} (registered with model-registry add)")
@@ -148,12 +161,52 @@ def _trusted_types(source: Path, data: bytes, trust_types: bool) -> tuple[str, .
     return tuple(needed)
 
 
-def _estimator(source: Path, model: str, version: str, data: bytes, trusted: tuple[str, ...]) -> Any:
+def _check_arguments(source: Path, model: str, version: str | None, sample: Path | None) -> None:
+    problem = name_problem(model, "--model")
+    if version is not None:
+        problem = problem or name_problem(version, "--version")
+        if version == RESERVED_VERSION:
+            problem = problem or f"{model}: versions: {version}: {RESERVED_VERSION_REASON}"
+    if problem:
+        raise AdditionRefused(USAGE, problem)
+    if not source.is_file():
+        raise AdditionRefused(USAGE, f"{source}: no such file")
+    try:
+        if sample is not None:
+            check_sample_path(sample)
+    except SampleError as exc:
+        raise AdditionRefused(USAGE, f"--sample: {exc}") from None
+
+
+def _estimator(
+    source: Path, model: str, version: str, data: bytes, trusted: tuple[str, ...], timeout_s: int
+) -> Any:
+    """The estimator in ``data``, unpickled here only after a forked child did so and survived."""
     spec = VersionSpec(model, version, source.name, (), trusted_types=trusted)
+
+    def step() -> dict[str, Any]:
+        try:
+            _unpickle(source, spec, data)
+        except AdditionRefused as exc:
+            return {"reason": exc.message}
+        return {"reason": None}
+
+    try:
+        reason = run_isolated(step, timeout_s).get("reason")
+    except IsolationFailure as exc:
+        raise AdditionRefused(UNUSABLE, f"{source}: {exc}") from None
+    if reason:
+        raise AdditionRefused(UNUSABLE, str(reason))
+    return _unpickle(source, spec, data)
+
+
+def _unpickle(source: Path, spec: VersionSpec, data: bytes) -> Any:
     try:
         estimator, _ = deserialize(spec, data)
     except ArtifactError as exc:
         raise AdditionRefused(UNUSABLE, f"{source}: {exc.reason}") from None
+    except BaseException as exc:  # noqa: B036 - an artifact's SystemExit is its fault, not ours
+        raise AdditionRefused(UNUSABLE, f"{source}: cannot be loaded: {exception_text(exc)}") from None
     if not callable(getattr(estimator, "predict", None)):
         raise AdditionRefused(
             UNUSABLE, f"{source}: holds a {type(estimator).__name__}, not an estimator (it has no predict)"
@@ -163,7 +216,9 @@ def _estimator(source: Path, model: str, version: str, data: bytes, trusted: tup
 
 def _features(estimator: Any, sample: Path | None) -> Any:
     try:
-        frame = read_sample(sample) if sample is not None else None
+        wanted = getattr(estimator, "feature_names_in_", None)
+        columns = None if wanted is None else [str(n) for n in wanted]
+        frame = read_sample(sample, columns) if sample is not None else None
         return infer_features(estimator, frame)
     except (SampleError, SignatureError) as exc:
         raise AdditionRefused(USAGE, f"cannot infer the features: {exc}") from None

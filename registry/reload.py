@@ -1,8 +1,9 @@
 """Reload: build the next registry beside the one serving, never dropping what serves.
 
 Like TF Serving's availability-preserving policy: unchanged versions are reused as they are
-(not reloaded), new and changed ones are loaded and checked first, and a changed version that
-fails to load keeps serving its previous load, with the failure reported on it. A config file
+(not reloaded; their files are hashed in small blocks, never read whole), new and changed ones
+are loaded and checked first (in a forked child, then here: ``registry.loader``), and a changed
+version that fails to load keeps serving its previous load, with the failure reported on it. A config file
 that cannot be read at all leaves the whole set as it was, with the error reported on it.
 """
 
@@ -13,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from registry.loader import load_version, read_artifact, sha256_of
+from registry.loader import artifact_digest, load_version
 from registry.registry import ModelVersion, Registry
 from spec.config import RegistryConfig, VersionSpec, read_config
 from spec.errors import ConfigError
@@ -89,7 +90,11 @@ def _next_version(
     previous: ModelVersion | None, spec: VersionSpec, config: RegistryConfig, old: RegistryConfig
 ) -> ModelVersion:
     same_policy = _loading_policy(old) == _loading_policy(config)
-    if previous is not None and same_policy and _unchanged(previous, spec, config.store, old.store):
+    if (
+        previous is not None
+        and same_policy
+        and _unchanged(previous, spec, config.store, old.store, config.server.max_artifact_bytes)
+    ):
         return dataclasses.replace(previous, reload_error=None) if previous.reload_error else previous
     loaded = load_version(spec, config.store, config.server)
     if loaded.is_available or previous is None or not previous.is_available:
@@ -102,11 +107,14 @@ def _loading_policy(config: RegistryConfig) -> bool:
     return config.server.require_sha256
 
 
-def _unchanged(previous: ModelVersion, spec: VersionSpec, store: Path, old_store: Path) -> bool:
-    """Same spec, same store, and the file still holds the bytes that were loaded."""
+def _unchanged(
+    previous: ModelVersion, spec: VersionSpec, store: Path, old_store: Path, max_bytes: int
+) -> bool:
+    """Same spec, same store, and the file still holds the bytes that were loaded (hashed by
+    streaming it, so a reload never holds a whole artifact in the master to compare it)."""
     if previous.spec != spec or store != old_store or previous.artifact is None:
         return False
     try:
-        return sha256_of(read_artifact(spec, store)) == previous.artifact.sha256
+        return artifact_digest(spec, store, max_bytes) == previous.artifact.sha256
     except Exception:  # gone or moved out of the store: load it again and report that
         return False

@@ -17,17 +17,42 @@ class SampleError(ValueError):
     """The sample file cannot be read or does not hold what is needed; the message says why."""
 
 
-def read_sample(path: Path) -> pd.DataFrame:
-    """The sample with nullable dtypes, so an integer or boolean column with gaps keeps its type."""
-    reader = SAMPLE_READERS.get(path.suffix.lower())
-    if reader is None:
+def check_sample_path(path: Path) -> None:
+    """Raise ``SampleError`` unless ``path`` is a file of a kind ``read_sample`` reads."""
+    if path.suffix.lower() not in SAMPLE_READERS:
         raise SampleError(f"{path}: a sample must be CSV or Parquet ({', '.join(SAMPLE_READERS)})")
+    if not path.is_file():
+        raise SampleError(f"{path}: no such file")
+
+
+def read_sample(path: Path, wanted: list[str] | None = None) -> pd.DataFrame:
+    """The sample with nullable dtypes, so an integer or boolean column with gaps keeps its type.
+
+    With ``wanted``, only those of its columns are read (a training file may hold many more), in
+    the file's order; the ones it lacks are left for the caller to name.
+    """
+    check_sample_path(path)
+    parquet = path.suffix.lower() != ".csv"
     try:
-        return reader(path, dtype_backend="numpy_nullable")
+        if wanted is None:
+            return SAMPLE_READERS[path.suffix.lower()](path, dtype_backend="numpy_nullable")
+        keep = set(wanted)
+        columns = [c for c in _column_names(path, parquet) if c in keep]
+        if parquet:
+            return pd.read_parquet(path, columns=columns, dtype_backend="numpy_nullable")
+        return pd.read_csv(path, usecols=columns, dtype_backend="numpy_nullable")
     except ImportError as exc:
         raise SampleError(f"{path}: reading Parquet needs pyarrow ({exc})") from None
     except (OSError, ValueError) as exc:
         raise SampleError(f"{path}: cannot be read: {exc}") from None
+
+
+def _column_names(path: Path, parquet: bool) -> list[str]:
+    if parquet:
+        import pyarrow.parquet
+
+        return pyarrow.parquet.read_schema(path).names
+    return [str(c) for c in pd.read_csv(path, nrows=0).columns]
 
 
 def column_feature(name: str, column: pd.Series) -> FeatureSpec:

@@ -21,10 +21,15 @@ TASKS = ("classification", "regression")
 LATEST = "latest"
 # /models/<name>/predict predicts with the default version, so no version or alias may be called this.
 RESERVED_VERSION = "predict"
+RESERVED_VERSION_REASON = "reserved (the default version's predict path)"
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+# Larger than any scikit-learn model we serve, small enough that a stray dump or disk image put
+# where an artifact should be is refused before the master reads it.
+DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Matched with fullmatch: '$' would also accept a name ending in a newline.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = {"store", "models", "server"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
 _VERSION_KEYS = {"artifact", "sha256", "task", "description", "features", "trusted_types"}
@@ -75,6 +80,8 @@ class ServerSettings:
     max_json_depth: int = 32  # deeper nesting in a body gets a 400
     timeout: int = 30  # seconds a worker may spend on one request before it is replaced
     require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
+    load_timeout_s: int = 120  # seconds a new or changed artifact may take to load in its trial process
+    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES  # larger artifacts are refused unread
 
 
 _SERVER_KEYS = {f.name for f in fields(ServerSettings)}
@@ -147,10 +154,18 @@ def _as_name(value: Any, what: str, problems: list[str]) -> str | None:
         problems.append(f'{what}: must be a string such as "1" (quote version names)')
         return None
     text = str(value)
-    if not _NAME.match(text):
-        problems.append(f"{what}: '{text}' may hold only letters, digits, '_', '.' and '-'")
+    problem = name_problem(text, what)
+    if problem:
+        problems.append(problem)
         return None
     return text
+
+
+def name_problem(text: str, what: str) -> str | None:
+    """Why ``text`` cannot name a model, version or alias (``what`` says which), or None."""
+    if not _NAME.fullmatch(text):
+        return f"{what}: {text!r} may hold only letters, digits, '_', '.' and '-'"
+    return None
 
 
 def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
@@ -191,7 +206,7 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
     for raw_version, version_data in raw_versions.items():
         version = _as_name(raw_version, f"{name}: versions: {raw_version!r}", problems)
         if version == RESERVED_VERSION:
-            problems.append(f"{name}: versions: predict: reserved (the default version's predict path)")
+            problems.append(f"{name}: versions: {RESERVED_VERSION}: {RESERVED_VERSION_REASON}")
             continue
         if version is not None:
             spec = _parse_version(name, version, version_data, problems)
@@ -218,7 +233,7 @@ def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str
         if alias is None or version is None:
             continue
         if alias == RESERVED_VERSION:
-            problems.append(f"{model}: aliases: predict: reserved (the default version's predict path)")
+            problems.append(f"{model}: aliases: {RESERVED_VERSION}: {RESERVED_VERSION_REASON}")
         elif alias == LATEST:
             problems.append(f"{model}: aliases: latest: reserved, it always means the highest version")
         elif alias in versions:
@@ -241,7 +256,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
     if not isinstance(artifact, str) or not artifact:
         problems.append(f"{where}artifact: must be a path inside the store")
     sha256 = data.get("sha256")
-    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.match(sha256.lower())):
+    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower())):
         problems.append(f"{where}sha256: must be 64 hexadecimal digits")
     task = data.get("task")
     if task is not None and task not in TASKS:

@@ -13,6 +13,7 @@ import yaml
 from sklearn.linear_model import LinearRegression
 
 from api.check_command import EXIT_CONFIG_ERROR
+from registry.sample_columns import read_sample
 from tests.add_helpers import add, assert_served_like, loan_frame, served, snapshot, train_loans
 
 
@@ -95,3 +96,19 @@ def test_sample_with_the_wrong_columns_changes_nothing(
     assert "the sample has no column owner (Pipeline needs them)" in err
     assert "LinearRegression expects 2 features, but the sample has 3 columns (a, b, target)" in err
     assert "a sample must be CSV or Parquet" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_only_the_estimators_columns_are_read_from_a_wide_sample(
+    tiny_store: Path, loans: Path, tmp_path: Path, suffix: str
+) -> None:
+    frame, _ = loan_frame()
+    extra = pd.DataFrame({f"notes_{i}": ["x" * 200] * len(frame) for i in range(40)})
+    wide = write_sample(pd.concat([extra, frame], axis=1), tmp_path / f"wide{suffix}")
+    narrow = write_sample(frame, tmp_path / f"narrow{suffix}")
+    wanted = list(frame.columns)
+    assert list(read_sample(wide, wanted[::-1]).columns) == wanted  # the file's order, nothing else
+    assert add(tiny_store, loans, "--model", "wide", "--sample", wide) == 0
+    assert add(tiny_store, loans, "--model", "narrow", "--sample", narrow) == 0
+    models = yaml.safe_load(tiny_store.read_text())["models"]
+    assert models["wide"]["versions"]["1"]["features"] == models["narrow"]["versions"]["1"]["features"]

@@ -185,8 +185,49 @@ def test_unknown_top_level_key_and_bad_server_limit(make_store: Callable[..., Pa
     ]
 
 
-def test_server_limit_is_read(make_store: Callable[..., Path]) -> None:
-    assert read_config(make_store(server={"max_body_bytes": 1234})).server.max_body_bytes == 1234
+@pytest.mark.parametrize("key", ["max_body_bytes", "load_timeout_s", "max_artifact_bytes"])
+def test_server_limit_is_read(make_store: Callable[..., Path], key: str) -> None:
+    assert getattr(read_config(make_store(server={key: 1234})).server, key) == 1234
+    with pytest.raises(ConfigError) as caught:
+        read_config(make_store(server={key: 0}))
+    assert caught.value.problems == [f"server: {key}: must be a positive integer"]
+
+
+def _rename_model(models: dict[str, Any]) -> None:
+    models["flowers\n"] = models.pop("flowers")
+
+
+def _rename_version(models: dict[str, Any]) -> None:
+    versions = models["shoes"]["versions"]
+    versions["1\n"] = versions.pop("1")
+
+
+SHA256 = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (_rename_model, "model 'flowers\\n': 'flowers\\n' may hold only"),
+        (_rename_version, "shoes: versions: '1\\n': '1\\n' may hold only"),
+        (
+            _set(["flowers", "aliases"], {"stable\n": "1"}),
+            "flowers: aliases: 'stable\\n': 'stable\\n' may hold",
+        ),
+        (_set(["flowers", "aliases"], {"stable": "1\n"}), "flowers: aliases: stable: '1\\n' may hold only"),
+        (_set(["flowers", "default_version"], "1\n"), "flowers: default_version: '1\\n' may hold only"),
+        (
+            _set(["shoes", "versions", "1", "sha256"], SHA256 + "\n"),
+            "shoes/1: sha256: must be 64 hexadecimal",
+        ),
+    ],
+)
+def test_a_name_or_checksum_ending_in_a_newline_is_refused(
+    make_store: Callable[..., Path], edit: Callable, problem: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        read_config(make_store(edit))
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
 
 
 @pytest.mark.parametrize(

@@ -62,8 +62,7 @@ def _artifact(model: str, value: Any) -> Callable[[dict[str, Any]], None]:
 
 def test_missing_file(make_store: Callable[..., Path], tmp_path: Path) -> None:
     registry = load(make_store(_artifact("shoes", "shoes/9/model.joblib")))
-    store = (tmp_path / "model_store").resolve()
-    assert failure_of(registry, "shoes") == f"artifact: no file at {store}/shoes/9/model.joblib"
+    assert failure_of(registry, "shoes") == "artifact: no file at 'shoes/9/model.joblib' in the store"
     assert registry.resolve("prices", "1").is_available
 
 
@@ -86,10 +85,7 @@ def test_symlink_out_of_the_store(make_store: Callable[..., Path], tmp_path: Pat
     link = tmp_path / "model_store" / "shoes" / "linked.joblib"
     link.symlink_to(outside)
     registry = load(make_store(_artifact("shoes", "shoes/linked.joblib")))
-    store = (tmp_path / "model_store").resolve()
-    assert failure_of(registry, "shoes") == (
-        f"artifact: 'shoes/linked.joblib' leads outside the store {store}"
-    )
+    assert failure_of(registry, "shoes") == ("artifact: 'shoes/linked.joblib' leads outside the store")
 
 
 def test_corrupt_pickle(make_store: Callable[..., Path], tmp_path: Path) -> None:

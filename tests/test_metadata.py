@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,29 @@ def test_health(client: FlaskClient) -> None:
     }
 
 
+def test_health_names_no_absolute_path(make_store: Callable[..., Path], tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere.joblib"
+    outside.write_bytes(b"not a pickle")
+    (tmp_path / "model_store" / "shoes" / "fifo.joblib").parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(tmp_path / "model_store" / "shoes" / "fifo.joblib")
+    (tmp_path / "model_store" / "prices" / "out.joblib").parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "model_store" / "prices" / "out.joblib").symlink_to(outside)
+
+    def break_paths(models: dict[str, Any]) -> None:
+        models["flowers"]["versions"]["1"]["artifact"] = "flowers/9/missing.joblib"
+        models["shoes"]["versions"]["1"]["artifact"] = "shoes/fifo.joblib"
+        models["prices"]["versions"]["1"]["artifact"] = "prices/out.joblib"
+
+    ready = create_app(make_store(break_paths)).test_client().get("/health/ready").get_json()
+    assert ready["versions_failed"] == 3
+    assert not any(str(tmp_path) in reason or "/model_store" in reason for reason in ready["failed"])
+    assert sorted(ready["failed"]) == [
+        "flowers/1: artifact: no file at 'flowers/9/missing.joblib' in the store",
+        "prices/1: artifact: 'prices/out.joblib' leads outside the store",
+        "shoes/1: artifact: no file at 'shoes/fifo.joblib' in the store",  # a FIFO is no file
+    ]
+
+
 def test_openapi_has_each_version_schema(client: FlaskClient) -> None:
     spec = client.get("/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
@@ -126,3 +151,8 @@ def test_docs_page_uses_local_assets(client: FlaskClient) -> None:
     for asset in ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"]:
         response = client.get(f"/docs/static/{asset}")
         assert response.status_code == 200 and len(response.data) > 1000
+
+
+def test_the_openapi_document_carries_the_package_version(client: FlaskClient) -> None:
+    info = client.get("/openapi.json").get_json()["info"]
+    assert info["version"] == importlib.metadata.version("model-registry")
