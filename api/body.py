@@ -34,10 +34,12 @@ def read_json_body(
     limit: int,
     content_type_required: bool = True,
     loads: Callable[[bytes], Any] = orjson.loads,
+    also_accepted: tuple[str, ...] = (),
 ) -> Any:
     """The request body parsed as JSON by ``loads`` (which raises ``ValueError`` for what is not JSON).
 
-    Raises 415 unless the Content-Type is JSON (or, when not ``content_type_required``, absent),
+    Raises 415 unless the Content-Type is JSON, one of ``also_accepted`` (a protocol whose ``loads``
+    reads other framings), or, when not ``content_type_required``, absent;
     413 when the body is larger than ``limit`` bytes, whether announced by Content-Length or sent
     in chunks (it is never cut short and read as if whole), 503 with Retry-After when the worker
     holds all the body and answer bytes it may (``server.max_buffered_bytes``), and 400 for an
@@ -48,7 +50,10 @@ def read_json_body(
     content_type = environ.get("CONTENT_TYPE", "")
     if (content_type or content_type_required) and not is_json(content_type):
         sent = parse_options_header(content_type)[0] or "no Content-Type"
-        raise UnsupportedMediaType(f"The body must be JSON sent with 'Content-Type: {JSON}' (got {sent}).")
+        if sent.lower() not in also_accepted:
+            raise UnsupportedMediaType(
+                f"The body must be JSON sent with 'Content-Type: {JSON}' (got {sent})."
+            )
     announced = environ.get("CONTENT_LENGTH") or ""
     if announced.isdigit() and int(announced) > limit:
         raise _too_large(limit)

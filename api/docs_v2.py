@@ -17,15 +17,26 @@ from schemas.tensors import DATATYPES, feature_datatype
 
 TAG = "Open Inference Protocol (V2)"
 V2_ERRORS = {
-    400: "Not a V2 request, or the features are wrong (the same messages as /models)",
+    400: "Not a V2 request, broken binary framing, or the features are wrong (the same messages as /models)",
     401: "Missing or wrong token (when the server requires one)",
     404: "Unknown model or version (the message lists what exists)",
     405: "Only POST is allowed",
     413: "Body over the size limit, or more rows than the limit",
-    415: "Body is not JSON (no Content-Type is taken as JSON)",
+    415: "Body is not JSON (no Content-Type, or application/octet-stream, is taken as a V2 body)",
     503: "The version failed to load",
 }
 _STRING = {"type": "string"}
+BINARY_EXTENSION = (
+    "Triton's binary tensor data extension (`binary_tensor_data`) is supported both ways: with an "
+    "`Inference-Header-Content-Length` header, the body is a JSON header of that many bytes followed by "
+    "the binary data of each input whose `parameters.binary_data_size` gives its size, in input order "
+    "(numbers little-endian, BOOL one byte, BYTES elements a 4-byte little-endian length then the bytes). "
+    "Outputs asked for with `parameters.binary_data` (or the request's `parameters.binary_data_output`) "
+    "come back the same way: `application/octet-stream`, the JSON header's size in the "
+    "`Inference-Header-Content-Length` response header, each output's size in its "
+    "`parameters.binary_data_size`."
+)
+_BINARY_SIZE = {"type": "integer", "minimum": 0, "description": "bytes of this tensor after the JSON header"}
 _SHAPE = {"type": "array", "items": {"type": "integer"}}
 _TENSOR_META = {
     "type": "object",
@@ -71,8 +82,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["name", "datatype", "shape", "data"],
-                    "properties": {**_TENSOR_META["properties"], "data": {"type": "array"}},
+                    "description": "`data`, or `parameters.binary_data_size` for a binary output",
+                    "required": ["name", "datatype", "shape"],
+                    "properties": {
+                        **_TENSOR_META["properties"],
+                        "data": {"type": "array"},
+                        "parameters": {"type": "object", "properties": {"binary_data_size": _BINARY_SIZE}},
+                    },
                 },
             },
         },
@@ -134,17 +150,20 @@ def infer_request_schema(tensors: list[dict[str, Any]], outputs: tuple[str, ...]
     values as the others and as its ``shape`` says, is said in the description instead.
     """
     output_name = {"type": "string", "enum": list(outputs)} if outputs else _STRING
+    binary = {"type": "boolean", "description": "answer this output as binary data"}
+    output = {"name": output_name, "parameters": {"type": "object", "properties": {"binary_data": binary}}}
+    every_output = {"type": "boolean", "description": "answer every output as binary data"}
     return {
-        "description": CROSS_TENSOR_RULES,
+        "description": f"{CROSS_TENSOR_RULES} {BINARY_EXTENSION}",
         "type": "object",
         "required": ["inputs"],
         "properties": {
             "id": _STRING,
-            "parameters": {"type": "object"},
+            "parameters": {"type": "object", "properties": {"binary_data_output": every_output}},
             "inputs": {"type": "array", "minItems": 1, "items": {"anyOf": tensors}},
             "outputs": {
                 "type": "array",
-                "items": {"type": "object", "required": ["name"], "properties": {"name": output_name}},
+                "items": {"type": "object", "required": ["name"], "properties": output},
             },
         },
     }
@@ -158,7 +177,7 @@ def _tensor_schema(name: dict[str, Any], values: dict[str, Any]) -> dict[str, An
             "name": name,
             "shape": {**_SHAPE, "minItems": 1, "maxItems": 2, "description": "[n] or [n, 1]"},
             "datatype": {"type": "string", "enum": sorted(DATATYPES)},
-            "parameters": {"type": "object"},
+            "parameters": {"type": "object", "properties": {"binary_data_size": _BINARY_SIZE}},
             "data": {"type": "array", "minItems": 1, "items": values},
         },
     }
@@ -191,10 +210,14 @@ def example_request(version: ModelVersion) -> dict[str, Any]:
 
 def _infer(summary: str, body: str, parameters: list[dict[str, Any]], example: Any = None) -> dict[str, Any]:
     operation = _operation(summary, "V2InferResponse", tuple(V2_ERRORS), parameters)
+    binary_answer = {"schema": {"type": "string", "format": "binary"}}
+    operation["responses"]["200"]["content"]["application/octet-stream"] = binary_answer
+    operation["responses"]["200"]["description"] += f". {BINARY_EXTENSION}"
     content: dict[str, Any] = {"schema": ref(body)}
     if example is not None:
         content["example"] = example
-    return {**operation, "requestBody": {"required": True, "content": {"application/json": content}}}
+    request = {"required": True, "description": BINARY_EXTENSION, "content": {"application/json": content}}
+    return {**operation, "requestBody": request}
 
 
 def _operation(

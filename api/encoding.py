@@ -17,6 +17,9 @@ import orjson
 from registry.inference import Outputs
 
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
+Headers = tuple[tuple[str, str], ...]
+JSON_HEADER = ("Content-Type", "application/json")
+JSON_CONTENT: Headers = (JSON_HEADER,)  # the content headers of a JSON answer
 
 
 def encode_predictions(outputs: Outputs) -> bytes:

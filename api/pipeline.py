@@ -19,6 +19,8 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
 from api.body import read_json_body
+from api.encoding import JSON_CONTENT, Headers
+from api.encoding import JSON_HEADER as JSON_HEADER  # api.dispatch answers with it too
 from api.errors import describe_error
 from api.protocols import PredictProtocol
 from registry.registry import ModelVersion, Registry
@@ -27,7 +29,6 @@ from spec.config import RESERVED_VERSION
 from spec.errors import TooManyRowsError
 
 StartResponse = Callable[..., Any]
-JSON_HEADER = ("Content-Type", "application/json")
 # Set on the WSGI environ for hooks that run after the answer (metrics, access log).
 SERVED_KEY = "model_registry.served"
 MATCH_CACHE_SIZE = 1024  # distinct (path, method) pairs remembered
@@ -107,22 +108,23 @@ class PredictPipeline:
                 raise MethodNotAllowed(valid_methods=["POST"])
             found = self.registry.resolve_available(args["name"], args.get("version"))
             served.model, served.version = found.model, found.version
-            body = self._predict(environ, protocol, found, served)
+            body, content = self._predict(environ, protocol, found, served)
             status, headers = "200 OK", []
         except Exception as error:  # every failure leaves through the one renderer
             served.rejected = getattr(error, "rejected", {})
             code, message, errors, headers = describe_error(error)
-            body = protocol.render_error(code, message, errors)
+            body, content = protocol.render_error(code, message, errors), JSON_CONTENT
             status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
-        start_response(status, [JSON_HEADER, ("Content-Length", str(len(body))), *headers])
+        start_response(status, [*content, ("Content-Length", str(len(body))), *headers])
         return [body]
 
     def _predict(
         self, environ: dict[str, Any], protocol: PredictProtocol, found: ModelVersion, served: Served
-    ) -> bytes:
+    ) -> tuple[bytes, Headers]:
         settings = self.registry.config.server
+        loads = protocol.loader(environ, settings)
         payload = read_json_body(
-            environ, settings.max_body_bytes, protocol.content_type_required, protocol.loads
+            environ, settings.max_body_bytes, protocol.content_type_required, loads, protocol.also_accepted
         )
         envelope, context = protocol.envelope(payload, found)
         if envelope.n_rows > settings.max_rows:

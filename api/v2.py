@@ -1,12 +1,14 @@
 """The Open Inference Protocol (V2) on the predict pipeline: ``POST /v2/models/<name>[/versions/<v>]/infer``.
 
 Tensors in (schemas.tensors), tensors out: the outputs are written by orjson straight from the
-numpy arrays the estimator returned, with no object per row.
+numpy arrays the estimator returned, with no object per row. Tensors may also travel as Triton's
+binary data, both ways (api.v2_binary).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +16,14 @@ import numpy as np
 import orjson
 
 from api.column_json import parse_infer_body
+from api.encoding import JSON_CONTENT, Headers
+from api.v2_binary import HEADER_KEY, OCTET_STREAM, binary_answer, binary_body_loader
 from registry.inference import Outputs
 from registry.registry import ModelVersion
 from schemas.envelope import Envelope
 from schemas.messages import listed_names
 from schemas.tensors import InferRequest, decode_request
+from spec.config import ServerSettings
 from spec.errors import InvalidInputError
 
 _NUMPY = orjson.OPT_SERIALIZE_NUMPY
@@ -49,11 +54,17 @@ def label_datatype(labels: tuple[Any, ...] | None) -> str:
 
 @dataclass(frozen=True)
 class V2Protocol:
-    """Open Inference Protocol requests. tritonclient sends no Content-Type, so none is required."""
+    """Open Inference Protocol requests. tritonclient sends no Content-Type, so none is required;
+    a body of binary tensors may also say it is ``application/octet-stream``."""
 
     content_type_required: bool = False
+    also_accepted: tuple[str, ...] = (OCTET_STREAM,)
     render_error = staticmethod(render_v2_error)
     loads = staticmethod(parse_infer_body)  # numeric tensors straight into arrays
+
+    def loader(self, environ: dict[str, Any], settings: ServerSettings) -> Callable[[bytes], Any]:
+        announced = environ.get(HEADER_KEY)
+        return self.loads if announced is None else binary_body_loader(announced, settings)
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, InferRequest]:
         envelope, request = decode_request(body, version.spec)
@@ -67,7 +78,7 @@ class V2Protocol:
             )
         return envelope, request
 
-    def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> bytes:
+    def encode(self, version: ModelVersion, outputs: Outputs, context: InferRequest) -> tuple[bytes, Headers]:
         tensors = _tensors(version, outputs)  # every output the version answers
         if context.outputs:
             tensors = [tensor for tensor in tensors if tensor["name"] in context.outputs]
@@ -75,7 +86,9 @@ class V2Protocol:
         if context.id is not None:
             response["id"] = context.id
         response["outputs"] = tensors
-        return orjson.dumps(response, option=_NUMPY)
+        if context.all_binary or context.binary_outputs:
+            return binary_answer(response, context)
+        return orjson.dumps(response, option=_NUMPY), JSON_CONTENT
 
 
 def _tensors(version: ModelVersion, outputs: Outputs) -> list[dict[str, Any]]:

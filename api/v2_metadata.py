@@ -22,6 +22,7 @@ from spec.versions import sort_versions
 
 SERVER_NAME = "model-registry"
 PLATFORM = "sklearn"
+EXTENSIONS = ("binary_tensor_data",)  # Triton's binary tensors, in and out (api.v2_binary)
 
 blp = Blueprint("v2", __name__, url_prefix="/v2")
 
@@ -36,7 +37,7 @@ def server_version() -> str:
 
 @blp.get("")
 def server_metadata() -> dict[str, Any]:
-    return {"name": SERVER_NAME, "version": server_version(), "extensions": []}
+    return {"name": SERVER_NAME, "version": server_version(), "extensions": list(EXTENSIONS)}
 
 
 @blp.get("/health/live")

@@ -77,7 +77,7 @@ def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
         protocol = V2Protocol()
         envelope, request = protocol.envelope(protocol.loads(body), loaded.version)
         outputs = loaded.version.predictor.predict(loaded.validator.validate(envelope))
-        return protocol.encode(loaded.version, outputs, request)
+        return protocol.encode(loaded.version, outputs, request)[0]  # the body, without its headers
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 

@@ -26,6 +26,11 @@ def shown_name(name: str) -> str:
     return name if len(name) <= MAX_SHOWN else name[: MAX_SHOWN - 3] + "..."
 
 
+def tensor_named(name: str) -> str:
+    """How a message names a V2 tensor: ``The tensor 'x'`` (built only for a message)."""
+    return f"The tensor {shown_name(name)}"
+
+
 def listed_names(names: Sequence[str]) -> str:
     """``a, b, c`` for at most ``MAX_UNKNOWN_NAMED`` names, each cut, then ``and N more``."""
     listed = ", ".join(shown_name(name) for name in names[:MAX_UNKNOWN_NAMED])

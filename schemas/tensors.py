@@ -5,7 +5,8 @@ column as it is: no rows are built. Only the tensor's framing (name, shape, data
 checked here; the values are left to ``RequestValidator``, which words the same messages as for
 ``/models``. The one conversion: a category declared with integer codes also accepts the codes as
 ``BYTES`` strings (``"1"``), as Triton's client sends them, or as integral floats, by exact match
-with a declared code.
+with a declared code. A tensor sent as binary data (Triton's extension) arrives as ``BinaryData``
+and is decoded here once its framing is checked, into what its JSON ``data`` would have given.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.binary_tensors import BinaryData, decode_binary
 from schemas.envelope import Envelope, NumberColumn
 from schemas.fields import shown
-from schemas.messages import listed_names, shown_name
+from schemas.messages import listed_names, shown_name, tensor_named
 from spec.config import VersionSpec
 from spec.errors import InvalidInputError
 from spec.features import FeatureSpec
@@ -30,10 +32,13 @@ _REQUEST_SHAPE = '{"inputs": [{"name", "shape", "datatype", "data"}, ...]}'
 
 @dataclass(slots=True)  # built per request: not frozen, whose __init__ costs about 0.3 µs more
 class InferRequest:
-    """What the answer needs of a V2 request: its ``id`` and the outputs it asked for (None: all)."""
+    """What the answer needs of a V2 request: its ``id``, the outputs it asked for (None: all), and
+    which to send as binary data: every one (the request's ``binary_data_output``), or those named."""
 
     id: str | None
     outputs: tuple[str, ...] | None
+    all_binary: bool = False
+    binary_outputs: frozenset[str] = frozenset()
 
 
 def feature_datatype(feature: FeatureSpec) -> str:
@@ -54,8 +59,10 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
     request_id = body.get("id")
     if "id" in body and not isinstance(request_id, str):
         raise InvalidInputError("'id' must be a string.")
+    all_binary = False
     if "parameters" in body:
         _parameters_checked("The request", body)
+        all_binary = _flag(body["parameters"], "binary_data_output", "The request")
     inputs = body.get("inputs")
     if not isinstance(inputs, list) or not inputs:
         raise InvalidInputError(f"'inputs' must be a non-empty list of tensors: {_REQUEST_SHAPE}.")
@@ -72,8 +79,10 @@ def decode_request(body: Any, spec: VersionSpec) -> tuple[Envelope, InferRequest
             unequal, length = length >= 0, len(values)
     if unequal:
         _refuse_unequal_lengths(columns)
-    outputs = _requested_outputs(body) if "outputs" in body else None
-    return Envelope(columns=columns, batched=True), InferRequest(request_id, outputs)
+    if "outputs" not in body:
+        return Envelope(columns=columns, batched=True), InferRequest(request_id, None, all_binary)
+    outputs, binary = _requested_outputs(body, all_binary)
+    return Envelope(columns=columns, batched=True), InferRequest(request_id, outputs, False, binary)
 
 
 _NO_CODES: dict[str, dict[Any, int]] = {}
@@ -92,19 +101,20 @@ def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
-    ``NumberColumn`` (api.column_json parses flat numbers straight into one), else as a list."""
+    ``NumberColumn`` (api.column_json parses flat numbers straight into one), as ``BinaryData``
+    (api.v2_binary), else as a list."""
     if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")
     if type(name) is not str or not name:
         raise InvalidInputError(f"inputs[{index}]: 'name' must be a non-empty string.")
     if "parameters" in tensor:
-        _parameters_checked(_where(name), tensor)
+        _parameters_checked(tensor_named(name), tensor)
     datatype = tensor.get("datatype")
     if type(datatype) is not str or datatype not in DATATYPES:
         got = shown(datatype)
         raise InvalidInputError(
-            f"{_where(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
+            f"{tensor_named(name)}: datatype {got} is not one of {', '.join(sorted(DATATYPES))}."
         )
     shape = tensor.get("shape")
     if type(shape) is list and len(shape) == 1 and type(shape[0]) is int and shape[0] > 0:
@@ -116,18 +126,20 @@ def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
         values: Sequence[Any] = data
     elif type(data) is list:
         values = data if not data or type(data[0]) is not list else _flattened(name, data)
+    elif type(data) is BinaryData:
+        values = decode_binary(name, datatype, data.raw, shape, rows)
+    elif "data" not in tensor and "binary_data_size" in tensor.get("parameters", {}):
+        raise InvalidInputError(
+            f"{tensor_named(name)}: its parameters give a binary_data_size, but the request has no "
+            "Inference-Header-Content-Length header saying where its binary data starts."
+        )
     else:
-        raise InvalidInputError(f"{_where(name)}: 'data' must be a list of values.")
+        raise InvalidInputError(f"{tensor_named(name)}: 'data' must be a list of values.")
     if len(values) != rows:
         raise InvalidInputError(
-            f"{_where(name)}: its shape holds {rows} values but its data has {len(values)}."
+            f"{tensor_named(name)}: its shape holds {rows} values but its data has {len(values)}."
         )
     return name, values
-
-
-def _where(name: str) -> str:
-    """How a message names a tensor (built only for a message)."""
-    return f"The tensor {shown_name(name)}"
 
 
 def _rows_of_shape(name: str, shape: Any) -> int:
@@ -140,10 +152,10 @@ def _rows_of_shape(name: str, shape: Any) -> int:
     )
     if not valid:
         raise InvalidInputError(
-            f"{_where(name)}: shape must be [n] or [n, 1] (one value per row); got {shown(shape)}."
+            f"{tensor_named(name)}: shape must be [n] or [n, 1] (one value per row); got {shown(shape)}."
         )
     if shape[0] < 1:
-        raise InvalidInputError(f"{_where(name)}: shape {shape} holds no rows; send at least one.")
+        raise InvalidInputError(f"{tensor_named(name)}: shape {shape} holds no rows; send at least one.")
     return shape[0]
 
 
@@ -152,7 +164,9 @@ def _flattened(name: str, data: list[Any]) -> list[Any]:
     is a list; flat data is taken as it is, and a list nested further inside it is a value the
     validator refuses)."""
     if not all(type(row) is list and len(row) == 1 for row in data):
-        raise InvalidInputError(f"{_where(name)}: nested data must hold one value per row: [[a], [b], ...].")
+        raise InvalidInputError(
+            f"{tensor_named(name)}: nested data must hold one value per row: [[a], [b], ...]."
+        )
     return [row[0] for row in data]
 
 
@@ -167,10 +181,27 @@ def _refuse_unequal_lengths(columns: dict[str, Sequence[Any]]) -> None:
     raise InvalidInputError(f"The input tensors must have the same number of rows; got {got}.")
 
 
-def _requested_outputs(body: dict[str, Any]) -> tuple[str, ...]:
+def _requested_outputs(body: dict[str, Any], all_binary: bool) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The names of the requested outputs, and those to send as binary data: an output's own
+    ``binary_data`` parameter, else the request's ``binary_data_output``."""
     outputs = body["outputs"]
     if not isinstance(outputs, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
     ):
         raise InvalidInputError("'outputs' must be a list of objects with a 'name'.")
-    return tuple(o["name"] for o in outputs)
+    binary = set()
+    for output in outputs:
+        where = f"The output {shown_name(output['name'])}"
+        if "parameters" in output:
+            _parameters_checked(where, output)
+        if _flag(output.get("parameters", {}), "binary_data", where, all_binary):
+            binary.add(output["name"])
+    return tuple(o["name"] for o in outputs), frozenset(binary)
+
+
+def _flag(parameters: dict[str, Any], key: str, where: str, default: bool = False) -> bool:
+    """A boolean parameter of the binary tensor data extension, ``default`` when it is not given."""
+    value = parameters.get(key, default)
+    if type(value) is not bool:
+        raise InvalidInputError(f"{where}: parameter '{key}' must be true or false; got {shown(value)}.")
+    return value

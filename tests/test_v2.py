@@ -216,7 +216,7 @@ def test_server_and_model_metadata(example_client: FlaskClient) -> None:
     assert example_client.get("/v2").get_json() == {
         "name": "model-registry",
         "version": "0.1.0",
-        "extensions": [],
+        "extensions": ["binary_tensor_data"],
     }
     assert example_client.get("/v2/health/live").status_code == 200
     assert example_client.get("/v2/health/ready").status_code == 200

@@ -4,6 +4,7 @@ on the example store: every version's answers equal /models predict's for the sa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import tritonclient.http as triton
 from open_inference.openapi.client import InferenceRequest, OpenInferenceClient
 from open_inference.openapi.types import RequestInput, RequestOutput
-from tritonclient.utils import InferenceServerException
+from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from spec.config import read_config
 from spec.features import FeatureSpec
@@ -24,14 +25,19 @@ VERSIONS = [("iris", "1"), ("penguins", "1"), ("penguins", "2"), ("diabetes", "1
 TOKEN = "v2-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ROWS = 50
+DEFAULT_DATATYPES = {"category": "BYTES", "integer": "INT64", "boolean": "BOOL", "number": "FP64"}
+
+
+def serving_with_token(folder: Path) -> AbstractContextManager[LiveServer]:
+    """One worker on the example store, guarded by ``TOKEN``."""
+    token_file = folder / "token"
+    token_file.write_text(TOKEN)
+    return serving(EXAMPLE_CONFIG, folder, workers=1, args=["--token-file", str(token_file)])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    folder = tmp_path_factory.mktemp("v2")
-    token_file = folder / "token"
-    token_file.write_text(TOKEN)
-    with serving(EXAMPLE_CONFIG, folder, workers=1, args=["--token-file", str(token_file)]) as live:
+    with serving_with_token(tmp_path_factory.mktemp("v2")) as live:
         yield live
 
 
@@ -67,22 +73,25 @@ def generated_columns(features: tuple[FeatureSpec, ...], rows: int, seed: int = 
 
 
 def triton_inputs(
-    features: tuple[FeatureSpec, ...], columns: dict[str, list[Any]]
+    features: tuple[FeatureSpec, ...],
+    columns: dict[str, list[Any]],
+    binary: bool = False,
+    datatypes: dict[str, str] | None = None,
 ) -> list[triton.InferInput]:
-    """One InferInput per column, sent as JSON (binary_data=False); categories as BYTES strings."""
+    """One InferInput per column, as JSON unless ``binary``; the datatype from ``datatypes``, else
+    categories as BYTES strings, integers as INT64, booleans as BOOL, numbers as FP64."""
     inputs = []
     for f in features:
         if f.name not in columns:
             continue
         values = columns[f.name]
-        if f.type == "category":
-            array, datatype = np.array([str(v) for v in values], dtype=object), "BYTES"
-        elif f.type == "integer":
-            array, datatype = np.array(values, dtype=np.int64), "INT64"
+        datatype = (datatypes or {}).get(f.name) or DEFAULT_DATATYPES[f.type]
+        if datatype == "BYTES":
+            array = np.array([str(v) for v in values], dtype=object)
         else:
-            array, datatype = np.array(values, dtype=np.float64), "FP64"
+            array = np.array(values, dtype=triton_to_np_dtype(datatype))
         tensor = triton.InferInput(f.name, [len(values)], datatype)
-        tensor.set_data_from_numpy(array, binary_data=False)
+        tensor.set_data_from_numpy(array, binary_data=binary)
         inputs.append(tensor)
     return inputs
 
@@ -103,7 +112,11 @@ def test_health_and_server_metadata(
     tclient: triton.InferenceServerClient, oclient: OpenInferenceClient
 ) -> None:
     assert tclient.is_server_live() and tclient.is_server_ready()
-    assert tclient.get_server_metadata() == {"name": "model-registry", "version": "0.1.0", "extensions": []}
+    assert tclient.get_server_metadata() == {
+        "name": "model-registry",
+        "version": "0.1.0",
+        "extensions": ["binary_tensor_data"],
+    }
     oclient.check_server_liveness()
     oclient.check_server_readiness()
     assert oclient.read_server_metadata().name == "model-registry"
