@@ -15,6 +15,7 @@ import select
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 # Signals whose handlers the child must not run: the gunicorn master's queue them for the master.
@@ -27,23 +28,43 @@ class IsolationFailure(Exception):
     """The child gave no verdict: it exited, crashed or ran out of time; the message says which."""
 
 
+@dataclass(frozen=True)
+class Trial:
+    """A step running in a forked child since ``start_isolated``; ``finish_isolated`` waits for it."""
+
+    pid: int
+    read_end: int
+    deadline: float
+    timeout_s: float
+
+
 def run_isolated(step: Callable[[], dict[str, Any]], timeout_s: float) -> dict[str, Any]:
     """What ``step`` returned in a forked child (a JSON-serialisable dict); raises
     ``IsolationFailure`` when the child raised, exited, crashed or hung instead of answering."""
+    return finish_isolated(start_isolated(step, timeout_s))
+
+
+def start_isolated(step: Callable[[], dict[str, Any]], timeout_s: float) -> Trial:
+    """Fork a child that runs ``step`` and writes its verdict; its time limit starts now."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_end)
         _child(step, write_end)
     os.close(write_end)
+    return Trial(pid, read_end, time.monotonic() + timeout_s, timeout_s)
+
+
+def finish_isolated(trial: Trial) -> dict[str, Any]:
+    """The verdict of a started trial, as ``run_isolated`` promises; the child is reaped or killed."""
     try:
-        data = _read_verdict(read_end, time.monotonic() + timeout_s)
+        data = _read_verdict(trial.read_end, trial.deadline)
     finally:
-        os.close(read_end)
+        os.close(trial.read_end)
     if data is None:
-        _kill(pid)
-        raise IsolationFailure(f"did not finish loading within {timeout_s:g} s")
-    status = _reap(pid)
+        _kill(trial.pid)
+        raise IsolationFailure(f"did not finish loading within {trial.timeout_s:g} s")
+    status = _reap(trial.pid)
     try:
         verdict = json.loads(data)
     except ValueError:
@@ -84,8 +105,10 @@ def _read_verdict(fd: int, deadline: float) -> bytes | None:
     poller = select.poll()  # not select.select: it fails on descriptors numbered 1024 and above
     poller.register(fd, select.POLLIN)
     while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not poller.poll(left * 1000):
+        # A verdict already written counts even past the deadline: trials run ahead (loader), and
+        # one may have finished while an earlier one was being waited for.
+        left = max(deadline - time.monotonic(), 0.0)
+        if not poller.poll(left * 1000):
             return None
         chunk = os.read(fd, 65536)
         if not chunk:

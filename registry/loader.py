@@ -9,11 +9,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import logging
 import os
 import stat
 import warnings
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -23,7 +26,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 
 from registry.estimator_checks import estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
-from registry.isolation import IsolationFailure, exception_text, run_isolated
+from registry.isolation import IsolationFailure, Trial, exception_text, finish_isolated, start_isolated
 from registry.registry import ArtifactInfo, ModelVersion, Registry
 from registry.skops_artifact import UntrustedTypesError, load_skops
 from spec.config import SKOPS_SUFFIX, RegistryConfig, ServerSettings, VersionSpec
@@ -35,10 +38,8 @@ log = logging.getLogger(__name__)
 
 def load_registry(config: RegistryConfig) -> Registry:
     """Load every version in ``config`` and return the registry that serves them."""
-    versions = [
-        load_version(spec, config.store, config.server) for model in config.models for spec in model.versions
-    ]
-    return Registry.build(config, versions)
+    specs = [spec for model in config.models for spec in model.versions]
+    return Registry.build(config, load_versions(specs, config.store, config.server))
 
 
 def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFAULT_SETTINGS) -> ModelVersion:
@@ -48,20 +49,49 @@ def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFA
     a forked child (``registry.isolation``), so an exit, a crash or a hang there fails the version;
     only an artifact the child loaded is loaded here, where even ``SystemExit`` is caught.
     """
-    version = _guarded(spec, lambda: _load_isolated(spec, store, settings))
+    return load_versions([spec], store, settings)[0]
+
+
+def load_versions(
+    specs: Iterable[VersionSpec], store: Path, settings: ServerSettings = DEFAULT_SETTINGS
+) -> list[ModelVersion]:
+    """Each version as ``load_version`` loads it, in order.
+
+    The trial loads run ahead, as many at once as there are cores: while this process loads one
+    version, the children try the next, so the trials add little to the time a store takes to load.
+    """
+    pending = iter(specs)
+    started = deque(_start(spec, store, settings) for spec in itertools.islice(pending, os.cpu_count() or 1))
+    versions = []
+    while started:
+        versions.append(_logged(_complete(started.popleft(), store, settings)))
+        started.extend(_start(spec, store, settings) for spec in itertools.islice(pending, 1))
+    return versions
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A version whose file was verified and whose trial load runs in a child."""
+
+    spec: VersionSpec
+    digest: str
+    trial: Trial
+
+
+def _logged(version: ModelVersion) -> ModelVersion:
     if version.reason:
-        fields = {"model": spec.model, "version": spec.version, "status": "failed", "reason": version.reason}
+        fields = {"model": version.model, "version": version.version, "status": "failed"}
         log.warning(
             "%s/%s failed to load: %s",
-            spec.model,
-            spec.version,
+            version.model,
+            version.version,
             version.reason,
-            extra={"event": "load", **fields},
+            extra={"event": "load", **fields, "reason": version.reason},
         )
     return version
 
 
-def _guarded(spec: VersionSpec, load: Callable[[], ModelVersion]) -> ModelVersion:
+def _guarded(spec: VersionSpec, load: Callable[[], Any]) -> Any:
     """What ``load`` returns, or the version failed with whatever it raised as the reason."""
     try:
         return load()
@@ -71,26 +101,43 @@ def _guarded(spec: VersionSpec, load: Callable[[], ModelVersion]) -> ModelVersio
         return ModelVersion(spec, reason=f"artifact: cannot be loaded: {exception_text(exc)}")
 
 
-def _load_isolated(spec: VersionSpec, store: Path, settings: ServerSettings) -> ModelVersion:
-    if settings.require_sha256 and not spec.sha256:
-        raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
-    digest = artifact_digest(spec, store, settings.max_artifact_bytes)
-    trial = _trial_load(spec, store, settings, digest)
-    if trial.reason:
-        return trial
-    return _load_checked(spec, store, settings, digest)
+def _start(spec: VersionSpec, store: Path, settings: ServerSettings) -> _Started | ModelVersion:
+    """The version's trial load, started; or the version failed before any of it is unpickled."""
+
+    def start() -> _Started:
+        if settings.require_sha256 and not spec.sha256:
+            raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
+        digest = artifact_digest(spec, store, settings.max_artifact_bytes)
+
+        def step() -> dict[str, Any]:
+            version = _guarded(spec, lambda: _load_checked(spec, store, settings, digest))
+            facts = dataclasses.asdict(version.artifact) if version.artifact else None
+            return {"reason": version.reason, "artifact": facts}
+
+        return _Started(spec, digest, start_isolated(step, settings.load_timeout_s))
+
+    return _guarded(spec, start)
 
 
-def _trial_load(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion:
-    """The version as a forked child loads it: only its reason and artifact facts come back."""
+def _complete(started: _Started | ModelVersion, store: Path, settings: ServerSettings) -> ModelVersion:
+    """The version loaded here once its trial succeeded; else failed with the trial's reason."""
+    if isinstance(started, ModelVersion):
+        return started
 
-    def step() -> dict[str, Any]:
-        version = _guarded(spec, lambda: _load_checked(spec, store, settings, digest))
-        facts = dataclasses.asdict(version.artifact) if version.artifact else None
-        return {"reason": version.reason, "artifact": facts}
+    def complete() -> ModelVersion:
+        trial = _trial_verdict(started)
+        if trial.reason:
+            return trial
+        return _load_checked(started.spec, store, settings, started.digest)
 
+    return _guarded(started.spec, complete)
+
+
+def _trial_verdict(started: _Started) -> ModelVersion:
+    """The version as the forked child loaded it: only its reason and artifact facts come back."""
+    spec = started.spec
     try:
-        verdict = run_isolated(step, settings.load_timeout_s)
+        verdict = finish_isolated(started.trial)
     except IsolationFailure as exc:
         raise _error(spec, "artifact", str(exc)) from None
     reason = verdict.get("reason")

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from registry.loader import artifact_digest, load_version
+from registry.loader import artifact_digest, load_versions
 from registry.registry import ModelVersion, Registry
 from spec.config import RegistryConfig, VersionSpec, read_config
 from spec.errors import ConfigError
@@ -53,11 +53,12 @@ def _any_failed(registry: Registry) -> bool:
 
 def rebuild(current: Registry, config: RegistryConfig) -> Registry:
     """Every version of ``config``, reusing the loaded ones that did not change."""
-    versions = []
-    for model in config.models:
-        for spec in model.versions:
-            previous = _previous(current, spec)
-            versions.append(_next_version(previous, spec, config, current.config))
+    specs = [spec for model in config.models for spec in model.versions]
+    previous = [_previous(current, spec) for spec in specs]
+    changed = [i for i, spec in enumerate(specs) if not _reusable(previous[i], spec, config, current.config)]
+    loads = load_versions([specs[i] for i in changed], config.store, config.server)
+    loaded = dict(zip(changed, loads, strict=True))
+    versions = [_next_version(previous[i], loaded.get(i)) for i in range(len(specs))]
     return Registry.build(config, versions)
 
 
@@ -86,17 +87,23 @@ def _previous(current: Registry, spec: VersionSpec) -> ModelVersion | None:
     return model.versions.get(spec.version) if model else None
 
 
-def _next_version(
+def _reusable(
     previous: ModelVersion | None, spec: VersionSpec, config: RegistryConfig, old: RegistryConfig
-) -> ModelVersion:
-    same_policy = _loading_policy(old) == _loading_policy(config)
-    if (
+) -> bool:
+    """Whether the loaded ``previous`` still is what ``spec`` asks for, so it is kept as it is."""
+    return (
         previous is not None
-        and same_policy
+        and _loading_policy(old) == _loading_policy(config)
         and _unchanged(previous, spec, config.store, old.store, config.server.max_artifact_bytes)
-    ):
+    )
+
+
+def _next_version(previous: ModelVersion | None, loaded: ModelVersion | None) -> ModelVersion:
+    """``loaded`` (the new load of a new or changed version), or ``previous`` kept: as it was when
+    it was reusable, with the failed load as its ``reload_error`` when it serves and the load failed."""
+    if loaded is None:
+        assert previous is not None  # only reusable versions were not loaded again
         return dataclasses.replace(previous, reload_error=None) if previous.reload_error else previous
-    loaded = load_version(spec, config.store, config.server)
     if loaded.is_available or previous is None or not previous.is_available:
         return loaded
     return dataclasses.replace(previous, reload_error=loaded.reason)
