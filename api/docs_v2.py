@@ -38,6 +38,15 @@ BINARY_EXTENSION = (
 )
 _BINARY_SIZE = {"type": "integer", "minimum": 0, "description": "bytes of this tensor after the JSON header"}
 _SHAPE = {"type": "array", "items": {"type": "integer"}}
+# OpenAPI 3.0 has no positional ``items``: that a second number must be 1 is said in words only.
+_REQUEST_SHAPE = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 2,
+    "items": {"type": "integer", "minimum": 1},
+    "description": "[n] or [n, 1]: n rows (at least one), one value each",
+}
+_TENSOR_NAME = {"type": "string", "minLength": 1}
 _TENSOR_META = {
     "type": "object",
     "required": ["name", "datatype", "shape"],
@@ -119,7 +128,7 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
     """Add the V2 schemas and paths: the GET endpoints, the generic infer routes, one infer per version."""
     for name, schema in SCHEMAS.items():
         api.spec.components.schema(name, schema)
-    api.spec.components.schema("V2InferRequest", infer_request_schema([_tensor_schema(_STRING, {})]))
+    api.spec.components.schema("V2InferRequest", infer_request_schema([_tensor_schema(_TENSOR_NAME, {})]))
     models = sorted(registry.models)
     rules, operations = [], {}
     for path, (summary, answer, codes) in GET_ANSWERS.items():
@@ -169,23 +178,28 @@ def infer_request_schema(tensors: list[dict[str, Any]], outputs: tuple[str, ...]
     }
 
 
-def _tensor_schema(name: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def _tensor_schema(name: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    """One input tensor as ``decode_request`` takes it: ``value`` is what one row's value may be."""
+    flat = {"type": "array", "minItems": 1, "items": value}
+    one_per_row = {"type": "array", "minItems": 1, "maxItems": 1, "items": value}
     return {
         "type": "object",
         "required": ["name", "shape", "datatype", "data"],
         "properties": {
             "name": name,
-            "shape": {**_SHAPE, "minItems": 1, "maxItems": 2, "description": "[n] or [n, 1]"},
+            "shape": _REQUEST_SHAPE,
             "datatype": {"type": "string", "enum": sorted(DATATYPES)},
             "parameters": {"type": "object", "properties": {"binary_data_size": _BINARY_SIZE}},
-            "data": {"type": "array", "minItems": 1, "items": values},
+            "data": {
+                "description": "One value per row, flat ([a, b]) or nested ([[a], [b]])",
+                "anyOf": [flat, {**flat, "items": one_per_row}],
+            },
         },
     }
 
 
 def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
-    """The version's tensors: one per feature, named after it, each value as its schema field says,
-    flat or nested one level (``[[a], [b]]``)."""
+    """The version's tensors: one per feature, named after it, each value as its schema field says."""
     converter = api.ma_plugin.converter
     fields = pipeline.validators[version.model, version.version].schema.fields
     tensors = []
@@ -193,8 +207,7 @@ def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline)
         value = converter.field2property(fields[feature.name])
         if feature.type == "category" and feature_datatype(feature) == "INT64":  # "1" is taken for 1 too
             value = {"anyOf": [value, {"type": "string", "enum": [str(c) for c in feature.categories]}]}
-        one_per_row = {"anyOf": [value, {"type": "array", "minItems": 1, "maxItems": 1, "items": value}]}
-        tensors.append(_tensor_schema({"type": "string", "enum": [feature.name]}, one_per_row))
+        tensors.append(_tensor_schema({"type": "string", "enum": [feature.name]}, value))
     return infer_request_schema(tensors, output_names(version))
 
 
