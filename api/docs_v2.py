@@ -187,7 +187,7 @@ def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline)
     """The version's tensors: one per feature, named after it, each value as its schema field says,
     flat or nested one level (``[[a], [b]]``)."""
     converter = api.ma_plugin.converter
-    fields = pipeline.validators[version.model, version.version].schema.fields
+    fields = version.validator.schema.fields
     tensors = []
     for feature in version.spec.features:
         value = converter.field2property(fields[feature.name])

@@ -24,7 +24,6 @@ from api.encoding import JSON_HEADER as JSON_HEADER  # api.dispatch answers with
 from api.errors import describe_error
 from api.protocols import PredictProtocol
 from registry.registry import ModelVersion, Registry
-from schemas.validation import RequestValidator
 from spec.config import RESERVED_VERSION
 from spec.errors import TooManyRowsError
 
@@ -74,10 +73,6 @@ class PredictPipeline:
         # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
         # and again; the cache is bounded, so paths that never repeat cost only a miss.
         self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
-        depth = registry.config.server.max_json_depth
-        self.validators = {
-            (v.model, v.version): RequestValidator(v.spec, depth) for v in registry.all_versions()
-        }
 
     def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:
         """``(route, path arguments)`` when the path is a predict route, else ``None``.
@@ -129,7 +124,7 @@ class PredictPipeline:
         envelope, context = protocol.envelope(payload, found)
         if envelope.n_rows > settings.max_rows:
             raise TooManyRowsError(envelope.n_rows, settings.max_rows)
-        columns = self.validators[found.model, found.version].validate(envelope)
+        columns = found.validator.validate(envelope, settings.max_json_depth)
         outputs = found.predictor.predict(columns)
         served.rows = envelope.n_rows
         return protocol.encode(found, outputs, context)

@@ -27,10 +27,11 @@ class FloorUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class LoadedVersion:
-    """A loaded, available version and its request validator, as the server's pipeline holds them."""
+    """A loaded, available version (with its own validator), and the server settings its requests
+    are held to, as the server's pipeline holds them."""
 
     version: Any
-    validator: Any
+    settings: Any
 
 
 def load_version(config: Path, model: str, version: str) -> LoadedVersion:
@@ -39,13 +40,11 @@ def load_version(config: Path, model: str, version: str) -> LoadedVersion:
     try:
         from api.allocator import keep_freed_memory
         from registry.loader import load_registry
-        from schemas.validation import RequestValidator
         from spec.config import read_config
 
         keep_freed_memory()
         registry = load_registry(read_config(config))
-        found = registry.resolve_available(model, version)
-        return LoadedVersion(found, RequestValidator(found.spec, registry.config.server.max_json_depth))
+        return LoadedVersion(registry.resolve_available(model, version), registry.config.server)
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
@@ -62,8 +61,9 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
         from api.protocols import ModelsProtocol
 
         protocol = ModelsProtocol()
-        envelope, _ = protocol.envelope(protocol.loads(body), loaded.version)
-        return encode_predictions(loaded.version.predictor.predict(loaded.validator.validate(envelope)))
+        version, depth = loaded.version, loaded.settings.max_json_depth
+        envelope, _ = protocol.envelope(protocol.loads(body), version)
+        return encode_predictions(version.predictor.predict(version.validator.validate(envelope, depth)))
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
@@ -75,8 +75,9 @@ def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
         from api.v2 import V2Protocol
 
         protocol = V2Protocol()
-        envelope, request = protocol.envelope(protocol.loads(body), loaded.version)
-        outputs = loaded.version.predictor.predict(loaded.validator.validate(envelope))
+        version, depth = loaded.version, loaded.settings.max_json_depth
+        envelope, request = protocol.envelope(protocol.loads(body), version)
+        outputs = version.predictor.predict(version.validator.validate(envelope, depth))
         return protocol.encode(loaded.version, outputs, request)[0]  # the body, without its headers
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc

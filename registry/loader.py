@@ -1,4 +1,5 @@
-"""Load every configured version once: resolve its file inside the store, verify, unpickle, check.
+"""Load every configured version once: resolve its file inside the store, verify, unpickle, check,
+and build what serves it (its ``Predictor``; its ``ModelVersion`` builds the request validator).
 
 A version that fails is kept with its ``reason`` set; it never stops the others from loading, and
 nothing reading or unpickling the file does (raise anything, exit, crash, hang) escapes ``load_version``.
@@ -75,14 +76,13 @@ def _load_isolated(spec: VersionSpec, store: Path, settings: ServerSettings) -> 
     if settings.require_sha256 and not spec.sha256:
         raise _error(spec, "sha256", "missing, and server.require_sha256 is set")
     digest = artifact_digest(spec, store, settings.max_artifact_bytes)
-    trial = _trial_load(spec, store, settings, digest)
-    if trial.reason:
-        return trial
-    return _load_checked(spec, store, settings, digest)
+    failed = _trial_load(spec, store, settings, digest)
+    return failed if failed is not None else _load_checked(spec, store, settings, digest)
 
 
-def _trial_load(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion:
-    """The version as a forked child loads it: only its reason and artifact facts come back."""
+def _trial_load(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion | None:
+    """The version failed as a forked child finds it (its reason and artifact facts), or ``None``
+    when the child loaded it."""
 
     def step() -> dict[str, Any]:
         version = _guarded(spec, lambda: _load_checked(spec, store, settings, digest))
@@ -95,7 +95,7 @@ def _trial_load(spec: VersionSpec, store: Path, settings: ServerSettings, digest
         raise _error(spec, "artifact", str(exc)) from None
     reason = verdict.get("reason")
     if not reason:
-        return ModelVersion(spec)
+        return None
     return ModelVersion(spec, artifact=_artifact_info(verdict.get("artifact")), reason=str(reason))
 
 
