@@ -1,8 +1,9 @@
-"""Score one chunk of a file: the same validation, messages and predictor as the API.
+"""Score one chunk of a file on the API's predict chain (registry.chain): the same validation,
+messages and predictor.
 
 A chunk's feature columns become a columnar request (``Envelope(columns=..., batched=True)``),
 which the version's validator splits into the rows the model receives and the messages of the
-others. Input columns that are not features (an id, say) are kept in the
+others (``predict_valid_rows``). Input columns that are not features (an id, say) are kept in the
 output and never validated, as MLflow's schema enforcement ignores extra columns.
 """
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from batch.formats import BatchUsageError
 from batch.values import feature_values, numbers_from_text
+from registry.chain import predict_valid_rows
 from registry.inference import Outputs
 from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.envelope import Envelope
@@ -32,7 +34,7 @@ class ScoredChunk:
 
 
 class ChunkScorer:
-    """Validates and predicts chunks of one file for one model version."""
+    """Validates and predicts chunks of one file for one model version; decodes them for the chain."""
 
     def __init__(self, version: ModelVersion, max_json_depth: int, from_text: bool) -> None:
         self.version = version
@@ -57,8 +59,8 @@ class ChunkScorer:
                 f"the input already has the output columns {', '.join(clashing)}: rename them"
             )
 
-    def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
-        """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
+    def envelope(self, chunk: pd.DataFrame, version: ModelVersion) -> tuple[Envelope, pd.DataFrame]:
+        """The chunk's features as a columnar request, and the chunk as read (numbers from text)."""
         n_rows = len(chunk)
         if self.from_text:
             chunk = numbers_from_text(chunk, self.features)
@@ -66,14 +68,16 @@ class ChunkScorer:
             f.name: feature_values(chunk[f.name], f, self.from_text) if f.name in chunk else [None] * n_rows
             for f in self.features
         }
-        validator = self.version.validator
-        partition = validator.partition(Envelope(columns=columns, batched=True), self.max_json_depth)
+        return Envelope(columns=columns, batched=True), chunk
+
+    def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
+        """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
+        outputs, chunk, partition = predict_valid_rows(self.version, chunk, self, self.max_json_depth)
         errors = [
-            (first_row + index, describe_row(messages, validator.features))
+            (first_row + index, describe_row(messages, self.version.validator.features))
             for index, messages in sorted(partition.problems.items())
         ]
         kept = chunk.iloc[partition.rows] if partition.problems else chunk
-        outputs = None if partition.columns is None else self.version.predictor.predict(partition.columns)
         predictions = self.prediction_frame(outputs)
         frame = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
         return ScoredChunk(frame, errors)

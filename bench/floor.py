@@ -1,7 +1,8 @@
 """The in-process floor: the server's own parse + validate + DataFrame + predict, without HTTP.
 
 ``floor_predict`` and ``floor_infer`` (V2) are the one place that knows the project's internal call
-chain; when the internals change, adapt them (and ``load_version``) and nothing else.
+chain: the protocol's parser, then the predict chain every prediction takes (registry.chain), then
+the protocol's encoder. When the internals change, adapt them (and ``load_version``) and nothing else.
 """
 
 from __future__ import annotations
@@ -51,33 +52,33 @@ def load_version(config: Path, model: str, version: str) -> LoadedVersion:
 
 def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
     """The predictions array (JSON) for a raw request body, exactly as the server computes it, minus
-    HTTP and Flask: parse (the protocol's own parser), envelope, column-wise validation, model
-    input, predict, encode.
+    HTTP and Flask: parse (the protocol's own parser), the predict chain (envelope, column-wise
+    validation, model input, predict), encode.
 
     Mirrors ``api.pipeline.PredictPipeline`` with ``api.protocols.ModelsProtocol``.
     """
     try:
         from api.encoding import encode_predictions
         from api.protocols import ModelsProtocol
+        from registry.chain import predict_request
 
         protocol = ModelsProtocol()
-        version, depth = loaded.version, loaded.settings.max_json_depth
-        envelope, _ = protocol.envelope(protocol.loads(body), version)
-        return encode_predictions(version.predictor.predict(version.validator.validate(envelope, depth)))
+        outputs, _, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
+        return encode_predictions(outputs)
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 
 def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
     """The V2 infer answer for a raw request body, as the server's pipeline computes it minus HTTP:
-    parse (the protocol's own parser), decode the tensors, validate, predict, encode (api.v2.V2Protocol)."""
+    parse (the protocol's own parser), the predict chain (decode the tensors, validate, predict),
+    encode (api.v2.V2Protocol)."""
     try:
         from api.v2 import V2Protocol
+        from registry.chain import predict_request
 
         protocol = V2Protocol()
-        version, depth = loaded.version, loaded.settings.max_json_depth
-        envelope, request = protocol.envelope(protocol.loads(body), version)
-        outputs = version.predictor.predict(version.validator.validate(envelope, depth))
+        outputs, request, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
         return protocol.encode(loaded.version, outputs, request)[0]  # the body, without its headers
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
