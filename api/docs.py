@@ -55,9 +55,9 @@ def document_predict(api: Api, registry: Registry, pipeline: PredictPipeline) ->
     bodies, rules, operations = [], [], {}
     for version in registry.all_versions():
         row = schema_name(version.model, version.version)
-        api.spec.components.schema(row, schema=pipeline.validators[version.model, version.version].schema)
+        api.spec.components.schema(row, schema=version.validator.schema)
         api.spec.components.schema(f"{row}Instances", _instances_schema(row))
-        api.spec.components.schema(f"{row}Columns", _columns_schema(api, version, pipeline))
+        api.spec.components.schema(f"{row}Columns", _columns_schema(api, version))
         bodies += [ref(row), ref(f"{row}Instances"), ref(f"{row}Columns")]
         rules.append(Rule(f"/models/{version.model}/{version.version}/predict", endpoint=row))
         operations[row] = _operation(version, row)
@@ -138,9 +138,9 @@ def _instances_schema(row: str) -> dict[str, Any]:
     }
 
 
-def _columns_schema(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
+def _columns_schema(api: Api, version: ModelVersion) -> dict[str, Any]:
     converter = api.ma_plugin.converter
-    schema = pipeline.validators[version.model, version.version].schema
+    schema = version.validator.schema
     columns = {
         name: {"type": "array", "minItems": 1, "items": converter.field2property(field)}
         for name, field in schema.fields.items()

@@ -201,7 +201,7 @@ def _tensor_schema(name: dict[str, Any], value: dict[str, Any]) -> dict[str, Any
 def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
     """The version's tensors: one per feature, named after it, each value as its schema field says."""
     converter = api.ma_plugin.converter
-    fields = pipeline.validators[version.model, version.version].schema.fields
+    fields = version.validator.schema.fields
     tensors = []
     for feature in version.spec.features:
         value = converter.field2property(fields[feature.name])

@@ -1,7 +1,7 @@
 """The predict pipeline, the one way a prediction is served, as a WSGI application that does not
-know Flask: route (one table), accept the body, resolve the version, validate, predict, encode,
-and render any error through the protocol's renderer. Good and bad requests take the same path:
-there is no second pass and no fallback.
+know Flask: route (one table), accept the body, resolve the version, run the predict chain
+(registry.chain: decode, validate, predict), encode, and render any error through the protocol's
+renderer. Good and bad requests take the same path: there is no second pass and no fallback.
 
 Authorisation happens once, in front of it and of the Flask app (api.dispatch).
 """
@@ -23,10 +23,9 @@ from api.encoding import JSON_CONTENT, Headers
 from api.encoding import JSON_HEADER as JSON_HEADER  # api.dispatch answers with it too
 from api.errors import describe_error
 from api.protocols import PredictProtocol
+from registry.chain import predict_request
 from registry.registry import ModelVersion, Registry
-from schemas.validation import RequestValidator
 from spec.config import RESERVED_VERSION
-from spec.errors import TooManyRowsError
 
 StartResponse = Callable[..., Any]
 # Set on the WSGI environ for hooks that run after the answer (metrics, access log).
@@ -74,10 +73,6 @@ class PredictPipeline:
         # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
         # and again; the cache is bounded, so paths that never repeat cost only a miss.
         self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
-        depth = registry.config.server.max_json_depth
-        self.validators = {
-            (v.model, v.version): RequestValidator(v.spec, depth) for v in registry.all_versions()
-        }
 
     def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:
         """``(route, path arguments)`` when the path is a predict route, else ``None``.
@@ -126,10 +121,5 @@ class PredictPipeline:
         payload = read_json_body(
             environ, settings.max_body_bytes, protocol.content_type_required, loads, protocol.also_accepted
         )
-        envelope, context = protocol.envelope(payload, found)
-        if envelope.n_rows > settings.max_rows:
-            raise TooManyRowsError(envelope.n_rows, settings.max_rows)
-        columns = self.validators[found.model, found.version].validate(envelope)
-        outputs = found.predictor.predict(columns)
-        served.rows = envelope.n_rows
+        outputs, context, served.rows = predict_request(found, payload, protocol, settings)
         return protocol.encode(found, outputs, context)

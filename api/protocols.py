@@ -35,7 +35,8 @@ class PredictProtocol(Protocol):
 
     def envelope(self, body: Any, version: ModelVersion) -> tuple[Envelope, Any]:
         """The rows the body carries for ``version`` (whose features may tell how to read it), and
-        whatever ``encode`` needs of the request (or ``None``)."""
+        whatever ``encode`` needs of the request (or ``None``): the protocol is the predict chain's
+        decoder (registry.chain)."""
         ...
 
     def encode(self, version: ModelVersion, outputs: Outputs, context: Any) -> tuple[bytes, Headers]:

@@ -19,7 +19,7 @@ from api.column_json import parse_infer_body
 from api.encoding import JSON_CONTENT, Headers
 from api.v2_binary import HEADER_KEY, OCTET_STREAM, binary_answer, binary_body_loader
 from registry.inference import Outputs
-from registry.registry import ModelVersion
+from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.envelope import Envelope
 from schemas.messages import listed_names
 from schemas.tensors import InferRequest, decode_request
@@ -35,11 +35,8 @@ def render_v2_error(code: int, message: str, errors: dict[str, Any] | None) -> b
 
 
 def output_names(version: ModelVersion) -> tuple[str, ...]:
-    """The outputs a version answers: ``label`` and ``probabilities``, ``label`` alone, or ``value``."""
-    if version.task != "classification":
-        return ("value",)
-    has_proba = version.predictor is None or version.predictor.has_proba
-    return ("label", "probabilities") if has_proba else ("label",)
+    """The outputs a version answers, as ``ModelVersion.output_names`` says (api.docs_v2 reads them here)."""
+    return version.output_names
 
 
 @functools.cache  # a version's labels are a tuple, fixed when it loads
@@ -70,7 +67,7 @@ class V2Protocol:
         envelope, request = decode_request(body, version.spec)
         if not request.outputs:
             return envelope, request
-        known = output_names(version)
+        known = version.output_names
         unknown = [name for name in request.outputs if name not in known]
         if unknown:
             raise InvalidInputError(
@@ -95,15 +92,15 @@ def _tensors(version: ModelVersion, outputs: Outputs) -> list[dict[str, Any]]:
     """The output tensors, ``data`` as numpy arrays (flat, row-major) or as the label list."""
     if outputs.values is not None:
         values = np.ascontiguousarray(outputs.values, dtype=np.float64)
-        return [_tensor("value", "FP64", list(values.shape), values.reshape(-1))]
+        return [_tensor(VALUE, "FP64", list(values.shape), values.reshape(-1))]
     datatype = label_datatype(version.labels)
     labels = outputs.labels
     if datatype == "BYTES" and not _all_strings(version.labels):
         labels = [str(label) for label in labels]
-    tensors = [_tensor("label", datatype, [len(labels)], labels)]
+    tensors = [_tensor(LABEL, datatype, [len(labels)], labels)]
     if outputs.probabilities is not None:
         proba = np.ascontiguousarray(outputs.probabilities, dtype=np.float64)
-        tensors.append(_tensor("probabilities", "FP64", list(proba.shape), proba.reshape(-1)))
+        tensors.append(_tensor(PROBABILITIES, "FP64", list(proba.shape), proba.reshape(-1)))
     return tensors
 
 

@@ -14,8 +14,8 @@ from flask import Blueprint
 from werkzeug.exceptions import BadRequest
 
 from api.state import current_registry
-from api.v2 import label_datatype, output_names
-from registry.registry import ModelVersion
+from api.v2 import label_datatype
+from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.tensors import feature_datatype
 from spec.errors import VersionUnavailableError
 from spec.versions import sort_versions
@@ -82,8 +82,8 @@ def output_tensors(version: ModelVersion) -> list[dict[str, Any]]:
     """The output tensors' metadata: ``label`` [-1] and ``probabilities`` [-1, k], or ``value`` [-1]."""
     classes = len(version.labels or ()) or -1
     described = {
-        "label": {"datatype": label_datatype(version.labels), "shape": [-1]},
-        "probabilities": {"datatype": "FP64", "shape": [-1, classes]},
-        "value": {"datatype": "FP64", "shape": [-1]},
+        LABEL: {"datatype": label_datatype(version.labels), "shape": [-1]},
+        PROBABILITIES: {"datatype": "FP64", "shape": [-1, classes]},
+        VALUE: {"datatype": "FP64", "shape": [-1]},
     }
-    return [{"name": name, **described[name]} for name in output_names(version)]
+    return [{"name": name, **described[name]} for name in version.output_names]

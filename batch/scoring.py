@@ -1,9 +1,10 @@
-"""Score one chunk of a file: the same validation, messages and predictor as the API.
+"""Score one chunk of a file on the API's predict chain (registry.chain): the same validation,
+messages and predictor.
 
 A chunk's feature columns become a columnar request (``Envelope(columns=..., batched=True)``),
-which ``RequestValidator.partition`` splits into the rows the model receives and the messages of
-the others. Input columns that are not features (an id, say) are kept in the output and never
-validated, as MLflow's schema enforcement ignores extra columns.
+which the version's validator splits into the rows the model receives and the messages of the
+others (``predict_valid_rows``). Input columns that are not features (an id, say) are kept in the
+output and never validated, as MLflow's schema enforcement ignores extra columns.
 """
 
 from __future__ import annotations
@@ -15,14 +16,12 @@ import pandas as pd
 
 from batch.formats import BatchUsageError
 from batch.values import feature_values, numbers_from_text
+from registry.chain import predict_valid_rows
 from registry.inference import Outputs
-from registry.registry import ModelVersion
+from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.envelope import Envelope
 from schemas.messages import describe_row
-from schemas.validation import RequestValidator
 
-LABEL = "label"
-VALUE = "value"
 PROBABILITY_PREFIX = "probability_"
 
 
@@ -35,12 +34,12 @@ class ScoredChunk:
 
 
 class ChunkScorer:
-    """Validates and predicts chunks of one file for one model version."""
+    """Validates and predicts chunks of one file for one model version; decodes them for the chain."""
 
     def __init__(self, version: ModelVersion, max_json_depth: int, from_text: bool) -> None:
         self.version = version
         self.features = version.spec.features
-        self.validator = RequestValidator(version.spec, max_json_depth)
+        self.max_json_depth = max_json_depth
         self.from_text = from_text
         self.output_columns = prediction_columns(version)
 
@@ -60,8 +59,8 @@ class ChunkScorer:
                 f"the input already has the output columns {', '.join(clashing)}: rename them"
             )
 
-    def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
-        """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
+    def envelope(self, chunk: pd.DataFrame, version: ModelVersion) -> tuple[Envelope, pd.DataFrame]:
+        """The chunk's features as a columnar request, and the chunk as read (numbers from text)."""
         n_rows = len(chunk)
         if self.from_text:
             chunk = numbers_from_text(chunk, self.features)
@@ -69,13 +68,16 @@ class ChunkScorer:
             f.name: feature_values(chunk[f.name], f, self.from_text) if f.name in chunk else [None] * n_rows
             for f in self.features
         }
-        partition = self.validator.partition(Envelope(columns=columns, batched=True))
+        return Envelope(columns=columns, batched=True), chunk
+
+    def score(self, chunk: pd.DataFrame, first_row: int) -> ScoredChunk:
+        """Predictions for the valid rows of ``chunk``, whose first row is number ``first_row``."""
+        outputs, chunk, partition = predict_valid_rows(self.version, chunk, self, self.max_json_depth)
         errors = [
-            (first_row + index, describe_row(messages, self.validator.features))
+            (first_row + index, describe_row(messages, self.version.validator.features))
             for index, messages in sorted(partition.problems.items())
         ]
         kept = chunk.iloc[partition.rows] if partition.problems else chunk
-        outputs = None if partition.columns is None else self.version.predictor.predict(partition.columns)
         predictions = self.prediction_frame(outputs)
         frame = pd.concat([kept.reset_index(drop=True), predictions], axis=1)
         return ScoredChunk(frame, errors)
@@ -94,9 +96,12 @@ class ChunkScorer:
 
 
 def prediction_columns(version: ModelVersion) -> list[str]:
-    """The names of the columns a version's predictions add to the input's."""
-    if version.task != "classification":
-        return [VALUE]
-    if version.predictor.has_proba and version.labels is not None:
-        return [LABEL, *(f"{PROBABILITY_PREFIX}{label}" for label in version.labels)]
-    return [LABEL]
+    """The columns a version's predictions add to the input's: its outputs, with ``probabilities``
+    as one ``probability_<label>`` column per class."""
+    columns = []
+    for name in version.output_names:
+        if name != PROBABILITIES:
+            columns.append(name)
+        elif version.labels is not None:
+            columns += [f"{PROBABILITY_PREFIX}{label}" for label in version.labels]
+    return columns

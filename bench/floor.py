@@ -1,7 +1,8 @@
 """The in-process floor: the server's own parse + validate + DataFrame + predict, without HTTP.
 
 ``floor_predict`` and ``floor_infer`` (V2) are the one place that knows the project's internal call
-chain; when the internals change, adapt them (and ``load_version``) and nothing else.
+chain: the protocol's parser, then the predict chain every prediction takes (registry.chain), then
+the protocol's encoder. When the internals change, adapt them (and ``load_version``) and nothing else.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ class FloorUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class LoadedVersion:
-    """A loaded, available version and its request validator, as the server's pipeline holds them."""
+    """A loaded, available version (with its own validator), and the server settings its requests
+    are held to, as the server's pipeline holds them."""
 
     version: Any
-    validator: Any
+    settings: Any
 
 
 def load_version(config: Path, model: str, version: str) -> LoadedVersion:
@@ -39,44 +41,44 @@ def load_version(config: Path, model: str, version: str) -> LoadedVersion:
     try:
         from api.allocator import keep_freed_memory
         from registry.loader import load_registry
-        from schemas.validation import RequestValidator
         from spec.config import read_config
 
         keep_freed_memory()
         registry = load_registry(read_config(config))
-        found = registry.resolve_available(model, version)
-        return LoadedVersion(found, RequestValidator(found.spec, registry.config.server.max_json_depth))
+        return LoadedVersion(registry.resolve_available(model, version), registry.config.server)
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 
 def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
     """The predictions array (JSON) for a raw request body, exactly as the server computes it, minus
-    HTTP and Flask: parse (the protocol's own parser), envelope, column-wise validation, model
-    input, predict, encode.
+    HTTP and Flask: parse (the protocol's own parser), the predict chain (envelope, column-wise
+    validation, model input, predict), encode.
 
     Mirrors ``api.pipeline.PredictPipeline`` with ``api.protocols.ModelsProtocol``.
     """
     try:
         from api.encoding import encode_predictions
         from api.protocols import ModelsProtocol
+        from registry.chain import predict_request
 
         protocol = ModelsProtocol()
-        envelope, _ = protocol.envelope(protocol.loads(body), loaded.version)
-        return encode_predictions(loaded.version.predictor.predict(loaded.validator.validate(envelope)))
+        outputs, _, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
+        return encode_predictions(outputs)
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
 
 def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
     """The V2 infer answer for a raw request body, as the server's pipeline computes it minus HTTP:
-    parse (the protocol's own parser), decode the tensors, validate, predict, encode (api.v2.V2Protocol)."""
+    parse (the protocol's own parser), the predict chain (decode the tensors, validate, predict),
+    encode (api.v2.V2Protocol)."""
     try:
         from api.v2 import V2Protocol
+        from registry.chain import predict_request
 
         protocol = V2Protocol()
-        envelope, request = protocol.envelope(protocol.loads(body), loaded.version)
-        outputs = loaded.version.predictor.predict(loaded.validator.validate(envelope))
+        outputs, request, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
         return protocol.encode(loaded.version, outputs, request)[0]  # the body, without its headers
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc

@@ -125,16 +125,15 @@ def _complete(started: _Started | ModelVersion, store: Path, settings: ServerSet
         return started
 
     def complete() -> ModelVersion:
-        trial = _trial_verdict(started)
-        if trial.reason:
-            return trial
-        return _load_checked(started.spec, store, settings, started.digest)
+        failed = _trial_verdict(started)
+        return failed if failed is not None else _load_checked(started.spec, store, settings, started.digest)
 
     return _guarded(started.spec, complete)
 
 
-def _trial_verdict(started: _Started) -> ModelVersion:
-    """The version as the forked child loaded it: only its reason and artifact facts come back."""
+def _trial_verdict(started: _Started) -> ModelVersion | None:
+    """The version failed as the forked child found it (its reason and artifact facts), or ``None``
+    when the child loaded it (no version is built for a trial that succeeded)."""
     spec = started.spec
     try:
         verdict = finish_isolated(started.trial)
@@ -142,7 +141,7 @@ def _trial_verdict(started: _Started) -> ModelVersion:
         raise _error(spec, "artifact", str(exc)) from None
     reason = verdict.get("reason")
     if not reason:
-        return ModelVersion(spec)
+        return None
     return ModelVersion(spec, artifact=_artifact_info(verdict.get("artifact")), reason=str(reason))
 
 

@@ -1,7 +1,9 @@
 """What is served: one frozen ``ModelVersion`` per configured version, and the ``Registry`` lookup.
 
-The registry is immutable: to reload, build a new one and swap the reference; a request reads the
-reference once and uses it to the end.
+A ``ModelVersion`` owns everything built from its entry (predictor, request validator, output
+names), so a reload that reuses an unchanged version rebuilds none of it. The registry is
+immutable: to reload, build a new one and swap the reference; a request reads the reference once
+and uses it to the end.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from schemas.validation import RequestValidator
 from spec.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
 from spec.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
 from spec.versions import sort_versions
@@ -20,6 +23,10 @@ if TYPE_CHECKING:
 
 AVAILABLE = "available"
 FAILED = "failed"
+# The outputs a version answers, as the V2 protocol names its tensors and batch its columns.
+LABEL = "label"
+PROBABILITIES = "probabilities"
+VALUE = "value"
 
 
 @dataclass(frozen=True)
@@ -36,13 +43,21 @@ class ArtifactInfo:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """One version as served: its spec, and the predictor that runs it or the reason it failed."""
+    """One version as served: its spec, its request validator, and the predictor that runs it or
+    the reason it failed."""
 
     spec: VersionSpec
     artifact: ArtifactInfo | None = None
     predictor: Predictor | None = None  # None when the version failed
     reason: str | None = None  # why it failed to load
     reload_error: str | None = None  # why a reload could not replace it (this load still serves)
+    # Built from the spec when not given; ``dataclasses.replace`` hands it on to the copy, so a
+    # version kept across a reload keeps it. A failed version has one too: the docs describe it.
+    validator: RequestValidator = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.validator is None:
+            object.__setattr__(self, "validator", RequestValidator(self.spec))
 
     @property
     def model(self) -> str:
@@ -65,6 +80,16 @@ class ModelVersion:
     def labels(self) -> tuple[Any, ...] | None:
         """A classifier's class labels, in the order of its probabilities."""
         return self.predictor.labels if self.predictor else None
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The outputs the version answers: ``label`` and ``probabilities`` (a classifier that
+        gives probabilities, or one that failed to load), ``label`` alone, or ``value``."""
+        if self.task != "classification":
+            return (VALUE,)
+        if self.predictor is None or self.predictor.has_proba:
+            return (LABEL, PROBABILITIES)
+        return (LABEL,)
 
     @property
     def status(self) -> str:

@@ -9,6 +9,9 @@ Two implementations of "valid", each named for what it is:
 
 Either way the marshmallow schema words the messages, for the first rows with problems only
 (``schemas.messages`` bounds the answer), so both give the same 400.
+
+A validator depends on the version's features alone; the nesting limit (``server.max_json_depth``,
+which a reload may change while the version stays) is given with each call.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from spec.config import ServerSettings, VersionSpec
 from spec.errors import InvalidInputError
 
 NOT_A_ROW_MESSAGE = "A row must be a JSON object of features."
+MAX_DEPTH = ServerSettings.max_json_depth  # server.max_json_depth's default
 
 Columns = dict[str, np.ndarray]
 
@@ -43,31 +47,31 @@ class Partition:
 
 
 class RequestValidator:
-    """Everything needed to validate requests for one version, built once per version."""
+    """Everything needed to validate requests for one version, built once per version (it is the
+    ``ModelVersion``'s). Its methods take ``max_depth``, how deep a bad row may nest before it is
+    refused as too deep."""
 
-    def __init__(self, spec: VersionSpec, max_depth: int = ServerSettings.max_json_depth) -> None:
+    def __init__(self, spec: VersionSpec) -> None:
         self.spec = spec
-        self.max_depth = max_depth
         self.schema: Schema = build_feature_schema(spec)
         self.features = spec.feature_names
         self.checks = [ColumnCheck(f) for f in spec.features]
         self.allowed = frozenset(self.features)
         self.required = [f.name for f in spec.features if f.required]
         self.optional = [f.name for f in spec.features if not f.required]
-        self._too_deep = f"The row nests deeper than {max_depth} levels."
         self._pick = {
             name: itemgetter(name) if name in self.required else methodcaller("get", name)
             for name in self.features
         }
 
-    def validate(self, envelope: Envelope) -> Columns:
+    def validate(self, envelope: Envelope, max_depth: int = MAX_DEPTH) -> Columns:
         """The model's input columns in feature order; raises ``InvalidInputError`` naming the problems."""
         columns, bad, rejected = self._check(envelope)
         if bad is not None:
-            raise self.error(envelope, np.flatnonzero(bad).tolist(), rejected)
+            raise self.error(envelope, np.flatnonzero(bad).tolist(), max_depth, rejected)
         return columns
 
-    def validate_reference(self, envelope: Envelope) -> Columns:
+    def validate_reference(self, envelope: Envelope, max_depth: int = MAX_DEPTH) -> Columns:
         """The same result as ``validate``, from marshmallow on every row: slow, the definition of valid."""
         loaded, bad = [], []
         for index in range(envelope.n_rows):
@@ -79,16 +83,16 @@ class RequestValidator:
             except ValidationError:
                 bad.append(index)
         if bad:
-            raise self.error(envelope, bad)
+            raise self.error(envelope, bad, max_depth)
         return {f.name: feature_array(f, [row[f.name] for row in loaded]) for f in self.spec.features}
 
-    def partition(self, envelope: Envelope) -> Partition:
+    def partition(self, envelope: Envelope, max_depth: int = MAX_DEPTH) -> Partition:
         """The valid rows ready for the model and every bad row's messages: for scoring files."""
         columns, bad = self.check(envelope)
         if bad is None:
             return Partition(columns, np.arange(envelope.n_rows), {})
         good = np.flatnonzero(~bad)
-        problems = self.describe(envelope, np.flatnonzero(bad).tolist())
+        problems = self.describe(envelope, np.flatnonzero(bad).tolist(), max_depth)
         if not len(good):
             return Partition(None, good, problems)
         kept = [envelope.row(i) for i in good.tolist()]
@@ -118,24 +122,30 @@ class RequestValidator:
         return columns, None, rejected
 
     def error(
-        self, envelope: Envelope, bad_rows: Sequence[int], rejected: dict[str, int] | None = None
+        self,
+        envelope: Envelope,
+        bad_rows: Sequence[int],
+        max_depth: int,
+        rejected: dict[str, int] | None = None,
     ) -> InvalidInputError:
         """The bounded 400 for ``bad_rows``: only the first ones are described."""
-        problems = self.describe(envelope, bad_rows[:MAX_ROWS_DESCRIBED])
+        problems = self.describe(envelope, bad_rows[:MAX_ROWS_DESCRIBED], max_depth)
         return invalid_input_error(problems, len(bad_rows), envelope.batched, self.features, rejected)
 
-    def describe(self, envelope: Envelope, rows: Sequence[int]) -> dict[int, Messages]:
+    def describe(self, envelope: Envelope, rows: Sequence[int], max_depth: int) -> dict[int, Messages]:
         """Each row's problems in marshmallow's words, unknown names counted and capped."""
         unknown_columns = [] if envelope.columns is None else self._unknown(envelope.columns)
         problems = {}
         for index in rows:
-            messages = self._row_messages(envelope, index, unknown_columns)
+            messages = self._row_messages(envelope, index, unknown_columns, max_depth)
             if not messages:
                 raise AssertionError(f"row {index} was found bad but the schema finds nothing wrong")
             problems[index] = messages
         return problems
 
-    def _row_messages(self, envelope: Envelope, index: int, unknown_columns: list[str]) -> Messages:
+    def _row_messages(
+        self, envelope: Envelope, index: int, unknown_columns: list[str], max_depth: int
+    ) -> Messages:
         if envelope.columns is not None:
             known = {
                 name: envelope.columns[name][index] for name in self.features if name in envelope.columns
@@ -144,11 +154,11 @@ class RequestValidator:
         else:
             row = envelope.rows[index]
             if not isinstance(row, dict):
-                return {"_row": [self._too_deep if nests_deeper(row, self.max_depth) else NOT_A_ROW_MESSAGE]}
+                return {"_row": [too_deep(max_depth) if nests_deeper(row, max_depth) else NOT_A_ROW_MESSAGE]}
             known = {name: row[name] for name in self.features if name in row}
             unknown = self._unknown(row)
-        if nests_deeper(known, self.max_depth):  # only values of known features ever reach the schema
-            return {"_row": [self._too_deep]}
+        if nests_deeper(known, max_depth):  # only values of known features ever reach the schema
+            return {"_row": [too_deep(max_depth)]}
         messages = unknown_messages(unknown)
         try:
             self.schema.load(known)
@@ -186,6 +196,11 @@ class RequestValidator:
             count=n_rows,
         )
         return {name: [row.get(name) for row in objects] for name in self.features}, bad
+
+
+def too_deep(max_depth: int) -> str:
+    """The message for a row nested deeper than ``max_depth``."""
+    return f"The row nests deeper than {max_depth} levels."
 
 
 def nests_deeper(value: Any, limit: int) -> bool:
