@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from bench.soak_cases import Case, Mix
-from bench.soak_server import Reload
+from bench.soak.cases import Case, Mix
+from bench.soak.server import Reload
 
 REQUEST_TIMEOUT_S = 30.0
 # what became of one request

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench.procs import (
+from bench.harness import (
     CLOCK_TICKS,
     ServerError,
     children,
@@ -35,7 +35,7 @@ class ProcessMemory(NamedTuple):
 
 
 def process_memory(pid: int) -> ProcessMemory:
-    """RSS and PSS of ``pid`` (``procs.memory_mb``) and its anonymous PSS from smaps_rollup."""
+    """RSS and PSS of ``pid`` (``harness.memory_mb``) and its anonymous PSS from smaps_rollup."""
     rss, pss = memory_mb(pid)
     try:
         anon = kb_field(Path(f"/proc/{pid}/smaps_rollup"), "Pss_Anon:") / 1024

@@ -3,7 +3,7 @@
 Each pickle is loaded once at import; a request body becomes ``pandas.DataFrame([payload])`` (one row),
 ``pandas.DataFrame(payload["instances"])`` or ``pandas.DataFrame(payload["inputs"])``, then
 ``model.predict``; labels only, no validation, no probabilities. Served by gunicorn with one sync worker:
-``gunicorn -w 1 -b 127.0.0.1:PORT bench.baseline_app:app`` from the repository root.
+``gunicorn -w 1 -b 127.0.0.1:PORT bench.load.baseline_app:app`` from the repository root.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import joblib
 import pandas as pd
 from flask import Flask, Response, jsonify, request
 
-STORE = Path(__file__).resolve().parents[1] / "model_store"
+STORE = Path(__file__).resolve().parents[2] / "model_store"
 
 MODELS = {
     ("iris", "1"): joblib.load(STORE / "iris/1/model.joblib"),

@@ -1,11 +1,9 @@
 """Things to compare, alternated one by one and each timed: requests on kept-alive connections, or
 a request and an in-process call.
 
-wrk's runs of two scenarios are seconds apart, and this machine's speed moves by more than 10 %
-from one second to the next: paired 5 s runs of one-row V2 and one-row /models gave ratios from
-0.79 to 1.24 within one bench. Alternating single calls puts every kind in the same moments, so a
-difference of 1 % shows (five runs of 5,000 pairs here agreed within 0.6 %). The client is a
-plain socket: it adds the same few microseconds to every request.
+wrk's runs of two scenarios are seconds apart, and this machine's speed drifts from one second to
+the next by more than the differences compared; alternating single calls puts every kind in the
+same moments. The client is a plain socket: it adds the same small cost to every request.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bench.canned import content_length
+from bench.load.canned import content_length
 
 _HEAD_END = b"\r\n\r\n"
 
@@ -40,20 +38,8 @@ class Alternated:
 
     def ratios(self, numerator: str, denominator: str) -> list[float]:
         """``numerator``'s median ÷ ``denominator``'s, one per block."""
-        return self.pooled_ratios([numerator], [denominator])
-
-    def pooled_ratios(self, numerators: Sequence[str], denominators: Sequence[str]) -> list[float]:
-        """The sum of ``numerators``' medians ÷ the sum of ``denominators``', one per block (each
-        side the copies of one request: their positions in the rotation even out)."""
-        tops = zip(*(self.medians(name) for name in numerators), strict=True)
-        bottoms = zip(*(self.medians(name) for name in denominators), strict=True)
-        return [sum(top) / sum(bottom) for top, bottom in zip(tops, bottoms, strict=True)]
-
-
-def again(name: str) -> str:
-    """The name of a second copy of request ``name`` in an alternation: an A/A control, whose ratio
-    to the first copy shows how far two equal things read apart here."""
-    return f"{name} again"
+        pairs = zip(self.medians(numerator), self.medians(denominator), strict=True)
+        return [top / bottom for top, bottom in pairs]
 
 
 def post_request(path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:

@@ -4,7 +4,7 @@ The bench sets our single-connection latency on a large request against what mov
 request and answer over this machine's loopback costs by itself: the canned server is given our
 own answer to the probe's body, so the bytes on the wire are the same and only the work differs.
 
-Run as ``python -m bench.canned PORT ANSWER_FILE``. HTTP/1.1 with keep-alive, one thread per
+Run as ``python -m bench.load.canned PORT ANSWER_FILE``. HTTP/1.1 with keep-alive, one thread per
 connection; a request's body (``Content-Length``) is read in full and ignored. Standard library only.
 """
 
@@ -78,9 +78,9 @@ def _serve_quietly(conn: socket.socket, response: bytes) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``bench.canned PORT ANSWER_FILE``."""
+    """``bench.load.canned PORT ANSWER_FILE``."""
     if len(argv) != 2:
-        print("usage: python -m bench.canned PORT ANSWER_FILE", file=sys.stderr)
+        print("usage: python -m bench.load.canned PORT ANSWER_FILE", file=sys.stderr)
         return 2
     serve(int(argv[0]), Path(argv[1]).read_bytes())
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bench.procs import Server, post_json
+from bench.harness import Server, post_json
 from bench.scenarios import Scenario
 
 
@@ -15,9 +15,9 @@ class LabelMismatch(RuntimeError):
 def check_labels(scenario: Scenario, baseline: Server, others: Sequence[Server]) -> None:
     """Raise ``LabelMismatch`` unless every server predicts the baseline's labels for the scenario."""
     sent = scenario.for_baseline()
-    expected = Scenario.labels(post_json(baseline.url(sent.path), sent.body()))
+    expected = Scenario.labels(post_json(baseline.url + sent.path, sent.body()))
     for server in others:
-        labels = Scenario.labels(post_json(server.url(scenario.path), scenario.body()))
+        labels = Scenario.labels(post_json(server.url + scenario.path, scenario.body()))
         wrong = [i for i, (a, b) in enumerate(zip(expected, labels, strict=False)) if a != b]
         if wrong or len(labels) != len(expected):
             first = wrong[0] if wrong else min(len(labels), len(expected))

@@ -4,7 +4,7 @@ Run from the repository root as ``.venv/bin/python -m bench.soak [options]`` (``
 The example store is copied to a temporary folder and served from there on 127.0.0.1, so that the
 reload (a version added to the copied config, then SIGHUP to the master) never touches the repository.
 Client threads send a fixed mix of requests, each with the answer it must get; the server's RSS and
-PSS are read from /proc. The markdown report goes to bench/results/soak-<date>.md (or ``--output``)
+PSS are read from /proc. The markdown report goes to bench/results/soak.md (or ``--output``)
 and to stdout; the exit status is 1 if a request failed, the reload did not reach every worker or
 the server's total RSS or anonymous PSS grew by 5 % or more.
 """
@@ -19,15 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.machine import ROOT, busy_percent, machine_facts
-from bench.procs import ServerError
-from bench.report import BUSY_MACHINE_PERCENT
-from bench.report_file import todays_report, write_report
-from bench.soak_cases import build_cases
-from bench.soak_client import tally
-from bench.soak_report import render, verdicts
-from bench.soak_run import Soak, log, run_soak
-from bench.soak_server import WORKERS
+from bench.harness import ServerError
+from bench.machine import BUSY_MACHINE_PERCENT, ROOT, busy_percent, machine_facts
+from bench.report_file import report_path, write_report
+from bench.soak.cases import build_cases
+from bench.soak.client import tally
+from bench.soak.report import render, verdicts
+from bench.soak.run import Soak, log, run_soak
+from bench.soak.server import WORKERS
 
 # flag, type, default, help
 OPTIONS: list[tuple[str, type, Any, str]] = [
@@ -37,7 +36,7 @@ OPTIONS: list[tuple[str, type, Any, str]] = [
     ("--sample-every", float, 30, "seconds between memory samples"),
     ("--oversize-every", float, 30, "seconds between 9 MB bodies (0: none)"),
     ("--config", Path, ROOT / "config.yaml", "the store to copy and serve"),
-    ("--output", Path, None, "report path (default: bench/results/soak-<date>.md)"),
+    ("--output", Path, None, "report path (default: bench/results/soak.md)"),
 ]
 
 
@@ -102,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     counts = tally(soak.cases, soak.logs, soak.reload)
     report = render(soak, counts)
-    output = args.output or todays_report("soak-")
+    output = args.output or report_path("soak")
     write_report(output, report)
     print(report)
     log(f"report written to {output}")

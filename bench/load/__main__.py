@@ -1,7 +1,7 @@
 """``make bench``: our server against the naive Flask baseline, interleaved, measured with wrk.
 
-Run from the repository root as ``.venv/bin/python -m bench.run [options]`` (``--help`` lists them).
-Writes the markdown report to bench/results/<date>.md (or ``--output``) and prints it.
+Run from the repository root as ``.venv/bin/python -m bench.load [options]`` (``--help`` lists them).
+Writes the markdown report to bench/results/bench.md (or ``--output``) and prints it.
 """
 
 from __future__ import annotations
@@ -16,22 +16,36 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.agree import LabelMismatch, check_labels
-from bench.alternate import Alternated, again, alternate, post_request
-from bench.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
-from bench.latency import alternate_with_floor, measure_latency
-from bench.loadgen import WrkMissing, find_wrk, wrk_version
-from bench.machine import ROOT, busy_percent, machine_facts
-from bench.measure import Settings
-from bench.plan import Plan, log, write_bodies
-from bench.procs import Server, ServerError, free_port, memory_mb, post_bytes, start_server, stop_server
-from bench.report import BUSY_MACHINE_PERCENT, paired_scenarios, render
-from bench.report_file import todays_report, write_report
-from bench.results import BASELINE, CANNED, OURS, Memory, Results
+from bench.harness import (
+    Server,
+    ServerError,
+    free_port,
+    memory_mb,
+    post_bytes,
+    serve_command,
+    start_server,
+    stop_server,
+)
+from bench.load.agree import LabelMismatch, check_labels
+from bench.load.alternate import Alternated, alternate, post_request
+from bench.load.floor import Floor, FloorUnavailable, LoadedVersion, load_version, measure_floor
+from bench.load.latency import alternate_with_floor, measure_latency
+from bench.load.loadgen import WrkMissing, find_wrk, wrk_version
+from bench.load.measure import Settings
+from bench.load.plan import Plan, log, write_bodies
+from bench.load.report import paired_scenarios, render
+from bench.load.results import BASELINE, CANNED, OURS, Memory, Results
+from bench.machine import BUSY_MACHINE_PERCENT, ROOT, busy_percent, machine_facts
+from bench.report_file import report_path, write_report
 from bench.scenarios import SCALING_SCENARIO, SPECS, Scenario, build_scenarios
 
 BIN = Path(sys.executable).parent
 OURS_TWO = "ours --workers 2"
+
+
+# The two longest help texts, each kept on its option's line
+ROUNDS_HELP = "rounds of one-row V2 and /models requests alternated one by one (0: wrk runs instead)"
+PROBE_HELP = "seconds of a latency probe's floor and single requests alternated in bursts"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -42,12 +56,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--warmup", type=int, default=1, help="seconds of the discarded warm-up run")
     parser.add_argument("--reps", type=int, default=3, help="repetitions of each baseline/ours pair")
-    parser.add_argument(
-        "--alternate-rounds",
-        type=int,
-        default=10_000,
-        help="rounds of one-row V2 and /models requests alternated one by one (0: wrk runs instead)",
-    )
+    parser.add_argument("--alternate-rounds", type=int, default=10_000, help=ROUNDS_HELP)
     parser.add_argument(
         "--connections", type=int, default=2, help="wrk connections per server worker (closed loop)"
     )
@@ -58,14 +67,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip the --workers 2 vs 1 measurement")
     parser.add_argument("--startup-reps", type=int, default=3, help="starts of our server to time")
     parser.add_argument("--floor-seconds", type=float, default=1.0, help="time budget per in-process floor")
-    parser.add_argument(
-        "--probe-seconds",
-        type=float,
-        default=10.0,
-        help="seconds of a latency probe's floor and single requests alternated in bursts",
-    )
+    parser.add_argument("--probe-seconds", type=float, default=10.0, help=PROBE_HELP)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml", help="our server's config")
-    parser.add_argument("--output", type=Path, help="report path (default: bench/results/<date>.md)")
+    parser.add_argument("--output", type=Path, help="report path (default: bench/results/bench.md)")
     args = parser.parse_args(argv)
     args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     for name in ("duration", "warmup", "reps", "connections", "threads", "startup_reps"):
@@ -79,7 +83,7 @@ def command_line(argv: Sequence[str]) -> str:
     arguments = shlex.join(argv)
     if os.environ.get("MAKELEVEL"):
         return "make bench" + (f" BENCH_ARGS={shlex.quote(arguments)}" if arguments else "")
-    return shlex.join([sys.executable, "-m", "bench.run", *argv])
+    return shlex.join([sys.executable, "-m", "bench.load", *argv])
 
 
 def facts(args: argparse.Namespace, wrk: str) -> list[tuple[str, str]]:
@@ -94,22 +98,6 @@ def facts(args: argparse.Namespace, wrk: str) -> list[tuple[str, str]]:
         "(the baseline's sync, ours gevent)"
     )
     return machine_facts(load_generator, runs, with_ceiling=not args.no_scaling)
-
-
-def ours_command(config: Path, workers: int, port: int) -> list[str]:
-    """``model-registry serve`` on 127.0.0.1 with ``workers`` workers."""
-    return [
-        str(BIN / "model-registry"),
-        "serve",
-        "--config",
-        str(config),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-    ]
 
 
 def baseline_command(port: int) -> list[str]:
@@ -127,7 +115,7 @@ def baseline_command(port: int) -> list[str]:
         "-b",
         f"127.0.0.1:{port}",
         *no_control,
-        "bench.baseline_app:app",
+        "bench.load.baseline_app:app",
     ]
 
 
@@ -144,7 +132,7 @@ def launch(
 def start_ours(stack: ExitStack, args: argparse.Namespace, workers: int, name: str, logs: Path) -> Server:
     """Our server with ``workers`` workers on a free port."""
     port = free_port()
-    return launch(stack, name, ours_command(args.config, workers, port), port, workers, logs)
+    return launch(stack, name, serve_command(args.config, port, workers), port, workers, logs)
 
 
 def time_extra_startups(args: argparse.Namespace, logs: Path) -> list[float]:
@@ -172,11 +160,11 @@ def measure_floors(
 
 
 def start_canned(stack: ExitStack, ours: Server, probe: Scenario, logs: Path) -> Server:
-    """A server that sends our own answer to the probe's body and computes nothing (bench/canned.py)."""
+    """A server that sends our own answer to the probe's body and computes nothing (bench/load/canned.py)."""
     answer = logs / f"{probe.name}-answer.json"
-    answer.write_bytes(post_bytes(ours.url(probe.path), probe.body()))
+    answer.write_bytes(post_bytes(ours.url + probe.path, probe.body()))
     port = free_port()
-    command = [sys.executable, "-m", "bench.canned", str(port), str(answer)]
+    command = [sys.executable, "-m", "bench.load.canned", str(port), str(answer)]
     server = launch(stack, CANNED, command, port, 0, logs)
     server.worker_pids = [server.pid]  # it answers in its own process
     return server
@@ -247,15 +235,10 @@ def run_bench(args: argparse.Namespace, wrk: str, results: Results) -> None:
 
 
 def alternate_pairs(ours: Server, scenarios: Sequence[Scenario], rounds: int) -> Alternated | None:
-    """The paired scenarios' requests alternated one by one on our server (bench.alternate)."""
+    """The paired scenarios' requests alternated one by one on our server (bench.load.alternate)."""
     if not scenarios:
         return None
     requests = {s.name: post_request(s.path, s.body()) for s in scenarios}
-    # Each request once more, in the same order, for the A/A control: a V2 and a /models request
-    # then take turns all along, and the rotation gives each of the four a same-kind predecessor
-    # equally often (with the /models request alone sent twice, V2 always followed the other kind
-    # and /models half the time: its own kind is cheaper to follow, which read as 0.3-1 %).
-    requests |= {again(name): request for name, request in list(requests.items())}
     log(f"alternating {', '.join(requests)} request by request on ours, {rounds} rounds")
     return alternate(ours.port, requests, rounds)
 
@@ -279,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1
     report = render(results)
-    output = args.output or todays_report()
+    output = args.output or report_path("bench")
     write_report(output, report)
     print(report)
     log(f"report written to {output}")

@@ -1,6 +1,6 @@
 """Time ``model-registry predict`` on a generated iris CSV: rows/s and the child's peak RSS.
 
-``python -m bench.batch [--rows 1000000] [--chunk-rows 10000]`` writes the file in a temporary
+``python -m bench.load.batch [--rows 1000000] [--chunk-rows 10000]`` writes the file in a temporary
 folder, scores it with the example config's iris/1 into CSV, and prints one line. The command runs
 under a small wrapper process so that its peak RSS (``RUSAGE_CHILDREN``) is its own alone.
 """
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.machine import ROOT
+
 EXAMPLE_CONFIG = ROOT / "config.yaml"
 IRIS_FEATURES = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"]
 _WRAPPER = (
@@ -38,15 +39,17 @@ class Run:
     seconds: float
     peak_rss_kib: int
 
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows / self.seconds
-
     def describe(self) -> str:
+        """The run as one printed line: rows, seconds, rows/s, peak RSS and exit status."""
         return (
             f"{self.rows:,} rows in {self.seconds:.2f} s: {self.rows_per_second:,.0f} rows/s, "
             f"peak RSS {self.peak_rss_kib / 1024:.0f} MiB (exit {self.exit_code})"
         )
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows scored per second of wall time."""
+        return self.rows / self.seconds
 
 
 def write_iris_csv(path: Path, rows: int, seed: int = 0, block: int = 100_000) -> None:

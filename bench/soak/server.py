@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from bench.procs import Server, children
-from bench.soak_cases import NEW_VERSION, RELOADED_MODEL, SOURCE_VERSION
+from bench.harness import Server, children
+from bench.soak.cases import NEW_VERSION, RELOADED_MODEL, SOURCE_VERSION
 
 WORKERS = 2
 RELOAD_MARGIN_S = 5.0
@@ -49,7 +49,7 @@ def add_version(config: Path) -> None:
 def listed_versions(server: Server) -> list[str]:
     """The versions ``GET /models/penguins`` lists (none if it did not answer 200)."""
     try:
-        with urllib.request.urlopen(server.url(f"/models/{RELOADED_MODEL}"), timeout=5) as response:
+        with urllib.request.urlopen(server.url + f"/models/{RELOADED_MODEL}", timeout=5) as response:
             return [version["version"] for version in json.load(response)["versions"]]
     except (OSError, ValueError, KeyError, TypeError):
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from bench.procs import children, memory_mb
+from bench.harness import children, memory_mb
 
 
 @dataclass

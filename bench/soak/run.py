@@ -12,14 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.harness import Server, ServerError, free_port, serve_command, start_server, stop_server
 from bench.machine import ROOT
-from bench.procs import Server, ServerError, free_port, start_server, stop_server
 from bench.report_text import number
-from bench.run import ours_command
-from bench.soak_cases import NEW_VERSION, Case, Mix
-from bench.soak_client import ClientLog, start_clients
-from bench.soak_memory import Footprint, cpu_percents, read_cpu, read_memory
-from bench.soak_server import WORKERS, Reload, copy_store, reload_outcome, reload_server, scan_log
+from bench.soak.cases import NEW_VERSION, Case, Mix
+from bench.soak.client import ClientLog, start_clients
+from bench.soak.memory import Footprint, cpu_percents, read_cpu, read_memory
+from bench.soak.server import WORKERS, Reload, copy_store, reload_outcome, reload_server, scan_log
 
 FIRST_OVERSIZE_S = 5.0
 
@@ -139,7 +138,7 @@ def run_soak(args: argparse.Namespace, soak: Soak) -> None:
             f"starting model-registry serve --workers {WORKERS} on 127.0.0.1:{port} "
             f"(store copied to {folder})"
         )
-        command = ours_command(config, WORKERS, port)
+        command = serve_command(config, port, WORKERS)
         server = start_server("model-registry", command, port, folder / "server.log", WORKERS, ROOT)
         try:
             log(f"server {server.pid} ready; {args.connections} clients for {soak.duration_s:.0f} s")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench.alternate import Alternated
-from bench.floor import Floor
-from bench.measure import Run
+from bench.load.alternate import Alternated
+from bench.load.floor import Floor
+from bench.load.measure import Run
 from bench.scenarios import Scenario
 
 BASELINE = "baseline"
 OURS = "ours"
-CANNED = "canned answer"  # bench/canned.py: our answer, sent without computing anything
-FLOOR = "in-process floor"  # bench/floor.py: the server's own computation, without HTTP
+CANNED = "canned answer"  # bench/load/canned.py: our answer, sent without computing anything
+FLOOR = "in-process floor"  # bench/load/floor.py: the server's own computation, without HTTP
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Results:
     scaling: dict[int, list[Run]] = field(default_factory=dict)
     # OURS_RATIO_TARGETS' scenarios on our server alone, back to back in each repetition
     paired: dict[tuple[str, str], list[Run]] = field(default_factory=dict)
-    # the same scenarios alternated request by request on one connection (bench.alternate)
+    # the same scenarios alternated request by request on one connection (bench.load.alternate)
     alternated: Alternated | None = None
     floors: dict[str, Floor] = field(default_factory=dict)
     # latency probe -> the floor timed just before each repetition of its single-connection runs

@@ -1,4 +1,7 @@
-"""Servers the bench starts on 127.0.0.1, stopped by PID, and what /proc says about them."""
+"""Servers started on 127.0.0.1 on a free port, stopped by PID, and what /proc says about them.
+
+The one harness for the bench (`make bench`, `make soak`, `make attack`) and the tests' live servers.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,12 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from typing import Any
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
 READY_PATH = "/health/ready"
+MODEL_REGISTRY = Path(sys.executable).parent / "model-registry"
 
 
 class ServerError(RuntimeError):
@@ -40,9 +46,10 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
-    def url(self, path: str) -> str:
-        """The address of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+    @property
+    def url(self) -> str:
+        """The server's base address; a path is appended to it."""
+        return f"http://127.0.0.1:{self.port}"
 
     def log_tail(self, lines: int = 25) -> str:
         """The last lines of the server's log, to show when something went wrong."""
@@ -67,8 +74,33 @@ def _die_with_parent() -> None:
         pass
 
 
-def start_server(name: str, command: Sequence[str], port: int, log: Path, workers: int, cwd: Path) -> Server:
-    """Start ``command`` and return once ``/health/ready`` answers 200 and ``workers`` workers exist.
+def serve_command(config: Path, port: int, workers: int | None = None, args: Sequence[str] = ()) -> list[str]:
+    """``model-registry serve`` of ``config`` on 127.0.0.1:``port`` with ``workers`` workers (``None``:
+    its default count) and ``args``."""
+    command = [
+        str(MODEL_REGISTRY),
+        "serve",
+        "--config",
+        str(config),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    return [*command, *(["--workers", str(workers)] if workers else []), *args]
+
+
+def start_server(
+    name: str,
+    command: Sequence[str],
+    port: int,
+    log: Path,
+    workers: int | None,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Server:
+    """Start ``command`` and return once ``/health/ready`` answers 200 and ``workers`` workers exist
+    (``None``: however many there are then). ``env``: its environment, else ours.
 
     ``startup_s`` is the time from just before the process was spawned to that first 200.
     Raises ``ServerError`` (with the log's tail) if it exits or is not ready within 60 s.
@@ -76,12 +108,20 @@ def start_server(name: str, command: Sequence[str], port: int, log: Path, worker
     with log.open("wb") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(
-            list(command), stdout=log_file, stderr=subprocess.STDOUT, cwd=cwd, preexec_fn=_die_with_parent
+            list(command),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=env,
+            preexec_fn=_die_with_parent,
         )
     server = Server(name, process, port, log)
     try:
         server.startup_s = _wait_ready(server, started, timeout_s=60)
-        server.worker_pids = _wait_workers(server, workers, timeout_s=10)
+        if workers is None:
+            server.worker_pids = children(server.pid)
+        else:
+            server.worker_pids = _wait_workers(server, workers, timeout_s=10)
     except BaseException:
         stop_server(server)
         raise
@@ -96,7 +136,7 @@ def _wait_ready(server: Server, started: float, timeout_s: float) -> float:
                 f"{server.name} exited with status {server.process.returncode} before it was ready; "
                 f"its log ends:\n{server.log_tail()}"
             )
-        if http_status(server.url(READY_PATH)) == 200:
+        if http_status(server.url + READY_PATH) == 200:
             return time.perf_counter() - started
         if time.perf_counter() - started > timeout_s:
             raise ServerError(
@@ -131,6 +171,27 @@ def stop_server(server: Server, grace_s: float = 20) -> None:
             except ProcessLookupError:
                 pass
         server.process.wait()
+
+
+@contextmanager
+def serving(
+    config: Path,
+    log_dir: Path,
+    workers: int | None = 2,
+    args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
+    """Our server on ``config`` on a free port (``workers=None``: its default count), ready, and
+    stopped by PID on the way out; its log goes to ``log_dir``."""
+    if not MODEL_REGISTRY.exists():
+        raise ServerError(f"{MODEL_REGISTRY} is missing: install the project (make install)")
+    port = free_port()
+    command = serve_command(config, port, workers, args)
+    server = start_server("ours", command, port, log_dir / f"server-{port}.log", None, env=env)
+    try:
+        yield server
+    finally:
+        stop_server(server)
 
 
 def http_status(url: str, timeout_s: float = 2) -> int | None:
@@ -204,6 +265,19 @@ def memory_mb(pid: int) -> tuple[float, float | None]:
     except (OSError, ValueError):
         pss = None
     return rss / 1024, None if pss is None else pss / 1024
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (0 for a zombie, which has none)."""
+    try:
+        return kb_field(Path(f"/proc/{pid}/status"), "VmRSS:") / 1024
+    except ValueError:
+        return 0.0
+
+
+def catches(pid: int, sig: int) -> bool:
+    """Whether the process has a handler for ``sig``."""
+    return bool(int(field(Path(f"/proc/{pid}/status"), "SigCgt:"), 16) >> (sig - 1) & 1)
 
 
 def kb_field(path: Path, key: str) -> int:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bench.measure import Run, Settings, measure
-from bench.procs import Server
-from bench.results import BASELINE
+from bench.harness import Server
+from bench.load.measure import Run, Settings, measure
+from bench.load.results import BASELINE
 from bench.scenarios import Scenario
 
 

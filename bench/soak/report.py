@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from bench.report import BUSY_MACHINE_PERCENT
+from bench.machine import BUSY_MACHINE_PERCENT
 from bench.report_text import number, table
-from bench.soak_cases import NEW_VERSION, RELOADED_MODEL, SOURCE_VERSION
-from bench.soak_client import Tally
-from bench.soak_memory import Footprint
-from bench.soak_run import Soak
-from bench.soak_server import (
+from bench.soak.cases import NEW_VERSION, RELOADED_MODEL, SOURCE_VERSION
+from bench.soak.client import Tally
+from bench.soak.memory import Footprint
+from bench.soak.run import Soak
+from bench.soak.server import (
     CHECKS_IN_A_ROW,
     RELOAD_MARGIN_S,
     RELOAD_TIMEOUT_S,

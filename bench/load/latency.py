@@ -1,17 +1,15 @@
 """The single-connection latency probes: each server's latency on a large request against the floor.
 
 Per repetition: the floor, then each server at one connection (wrk). Besides the baseline and ours,
-the servers include a canned answer (bench/canned.py): our own answer to the probe's body, sent by
+the servers include a canned answer (bench/load/canned.py): our own answer to the probe's body, sent by
 a server that computes nothing. What it takes is what moving those bytes over this machine's
 loopback costs by itself, which no server that computes before it answers can go below.
 
 Then the ratio the target reads: the floor and requests to each kept-alive server (ours, the
-canned answer) alternated in short bursts, so that each ratio divides figures of the same moments.
-Set against a floor timed before the runs, the same server read 1.11× and 2.15× a minute apart:
-this machine's speed moves by 2× within a minute. Each side is timed warm, as wrk's back-to-back
-requests and the floor's loop time it: a burst is ten timed calls after two untimed ones. By
-position in bursts of twenty, the first call after the other side's burst took 20–30 % longer
-than the rest (floor and ours alike), the second a little longer, and the rest the same.
+canned answer) alternated in short bursts, so that each ratio divides figures of the same moments
+(this machine's speed drifts within a minute; bench/README.md says by how much). Each side is timed
+warm, as wrk's back-to-back requests and the floor's loop time it: the first calls after the other
+side's burst are slower, so a burst's timed calls come after untimed ones.
 """
 
 from __future__ import annotations
@@ -20,12 +18,12 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 
-from bench.alternate import Alternated, KeptAlive, alternate_calls, post_request
-from bench.floor import Floor, LoadedVersion, floor_call, measure_floor
-from bench.measure import Run
-from bench.plan import Plan, log
-from bench.procs import Server
-from bench.results import FLOOR
+from bench.harness import Server
+from bench.load.alternate import Alternated, KeptAlive, alternate_calls, post_request
+from bench.load.floor import Floor, LoadedVersion, floor_call, measure_floor
+from bench.load.measure import Run
+from bench.load.plan import Plan, log
+from bench.load.results import FLOOR
 from bench.scenarios import Scenario
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.loadgen import Load, WrkResult, run_wrk
-from bench.procs import Server, ServerError, cpu_seconds, machine_busy_seconds
+from bench.harness import Server, ServerError, cpu_seconds, machine_busy_seconds
+from bench.load.loadgen import Load, WrkResult, run_wrk
 from bench.scenarios import Scenario
 
 
@@ -66,7 +68,7 @@ def measure(settings: Settings, server: Server, scenario: Scenario, body_file: P
     wrk opens ``connections_per_worker`` connections for each of the server's workers.
     """
     connections = settings.connections_per_worker * len(server.worker_pids)
-    load = Load(server.url(scenario.path), body_file, settings.duration_s, connections, settings.threads)
+    load = Load(server.url + scenario.path, body_file, settings.duration_s, connections, settings.threads)
     before, machine_before = cpu_seconds(server.worker_pids), machine_busy_seconds()
     started = time.perf_counter()
     result = run_wrk(settings.wrk, load)
@@ -79,3 +81,13 @@ def measure(settings: Settings, server: Server, scenario: Scenario, body_file: P
             f"status on '{scenario.title}'; its log ends:\n{server.log_tail()}"
         )
     return Run(result, wall_s, server_cpu_s, len(scenario.rows), connections, machine_cpu_s)
+
+
+def median_of(runs: Sequence[Run], figure: Callable[[Run], float]) -> float:
+    """The median of ``figure`` over ``runs``."""
+    return statistics.median(figure(run) for run in runs)
+
+
+def ratios(numerators: Sequence[Run], denominators: Sequence[Run]) -> list[float]:
+    """req/s ratios run by run: each repetition's run against the other server's in the same repetition."""
+    return [a.requests_per_s / b.requests_per_s for a, b in zip(numerators, denominators, strict=True)]

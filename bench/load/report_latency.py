@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import statistics
 
-from bench.floor import Floor
-from bench.report_text import DASH, median_of, number, ratio_text, table
-from bench.results import BASELINE, CANNED, FLOOR, OURS, Results
+from bench.load.floor import Floor
+from bench.load.measure import median_of
+from bench.load.results import BASELINE, CANNED, FLOOR, OURS, Results
+from bench.report_text import DASH, number, ratio_text, table
 from bench.scenarios import Scenario
 
 
@@ -74,7 +75,7 @@ def floor_section(results: Results) -> list[str]:
             "",
             "For a latency probe, the floor, ours and the canned answer were alternated in bursts of "
             "ten timed calls, each after two untimed ones (one request at a time on one kept-alive "
-            "connection each; bench/latency.py): each figure is the median over blocks of rounds, and "
+            "connection each; bench/load/latency.py): each figure is the median over blocks of rounds, and "
             "the ratio is ours ÷ the floor per block.",
         ]
     for probe in probes:
@@ -114,7 +115,7 @@ def transport_sentence(results: Results, probe: Scenario) -> str:
         how = "p50 at 1 connection"
     return (
         f"Transport alone on '{probe.title}': a server that computes nothing and sends our own answer "
-        f"to the same body (bench/canned.py) took {canned_ms} ms ({how}). A server that computes its "
+        f"to the same body (bench/load/canned.py) took {canned_ms} ms ({how}). A server that computes its "
         "answer and then sends it cannot measure much below (floor + that) ÷ floor here: "
         f"{ratio_text(bound)}."
     )
