@@ -28,7 +28,7 @@ check: $(INSTALLED) $(ARTIFACTS)
 # Our server against a naive Flask baseline, measured with wrk (Debian: apt-get install wrk).
 # Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
 bench: $(INSTALLED_DEV) $(ARTIFACTS)
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 # Ten minutes of mixed good and bad requests against --workers 2, with one reload in the middle;
 # fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".

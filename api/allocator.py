@@ -4,7 +4,7 @@ glibc's malloc serves blocks over 128 KiB with fresh ``mmap`` pages and returns 
 the top of the heap as soon as it passes 128 KiB. A batch request allocates several such blocks
 (its body, the parser's buffers, the feature matrix, the probabilities, the answer), so every
 request page-faulted them back in: for a 10,000-row V2 request, about 600 faults, half of its
-in-process time (2.2 against 4.8 ms per call with these settings, measured in bench/floor.py's
+in-process time (2.2 against 4.8 ms per call with these settings, measured in bench/load/floor.py's
 path). The cost is that each process keeps up to ``TRIM_THRESHOLD`` of freed memory for reuse.
 """
 

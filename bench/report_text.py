@@ -1,11 +1,9 @@
-"""The figures and tables the bench's markdown reports are written with."""
+"""The figures and tables the bench and soak reports are written with."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
-
-from bench.measure import Run
+from collections.abc import Sequence
 
 DASH = "—"
 
@@ -17,16 +15,6 @@ def number(value: float | None) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
-
-
-def median_of(runs: Sequence[Run], figure: Callable[[Run], float]) -> float:
-    """The median of ``figure`` over ``runs``."""
-    return statistics.median(figure(run) for run in runs)
-
-
-def ratios(numerators: Sequence[Run], denominators: Sequence[Run]) -> list[float]:
-    """req/s ratios run by run: each repetition's run against the other server's in the same repetition."""
-    return [a.requests_per_s / b.requests_per_s for a, b in zip(numerators, denominators, strict=True)]
 
 
 def ratio_text(values: Sequence[float], digits: int = 2) -> str:

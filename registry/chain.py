@@ -2,7 +2,7 @@
 
 Every prediction takes it: ``/models`` and V2 (api.pipeline, each protocol decoding its own body),
 ``model-registry predict`` (batch.scoring, decoding a file's chunk) and the benchmark's in-process
-floor (bench/floor.py). The caller brings the decoder; the version brings its validator and
+floor (bench/load/floor.py). The caller brings the decoder; the version brings its validator and
 predictor, both built once when it loaded.
 
 A request is all or nothing (``predict_request``: any bad row refuses it, with the bounded

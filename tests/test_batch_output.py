@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from bench.batch import IRIS_FEATURES, write_iris_csv
+from bench.load.batch import IRIS_FEATURES, write_iris_csv
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import COMMAND
 

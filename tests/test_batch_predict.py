@@ -14,7 +14,7 @@ import pytest
 
 from api import create_app
 from api.cli import main
-from bench.batch import time_predict, write_iris_csv
+from bench.load.batch import time_predict, write_iris_csv
 from tests.conftest import EXAMPLE_CONFIG
 
 FORMATS = ["csv", "jsonl", "parquet"]

@@ -1,4 +1,4 @@
-"""The bench's canned-answer server (bench/canned.py): the same bytes for every request, kept alive."""
+"""The bench's canned-answer server (bench/load/canned.py): the same bytes for every request, kept alive."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.procs import Server, free_port, start_server, stop_server
+from bench.harness import Server, free_port, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def canned(tmp_path: Path) -> Iterator[tuple[Server, bytes]]:
     answer = b'{"outputs": [' + b"0.12345678901234567," * 40_000 + b"1.0]}"
     (tmp_path / "answer.json").write_bytes(answer)
     port = free_port()
-    command = [sys.executable, "-m", "bench.canned", str(port), str(tmp_path / "answer.json")]
+    command = [sys.executable, "-m", "bench.load.canned", str(port), str(tmp_path / "answer.json")]
     server = start_server("canned", command, port, tmp_path / "canned.log", 0, ROOT)
     try:
         yield server, answer

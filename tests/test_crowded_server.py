@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
-from bench.attack import SCENARIOS, Attack, big_request, describe, run_attack
+from bench.attack.clients import big_request
+from bench.attack.run import SCENARIOS, Attack, describe, run_attack
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.attack import Attack, describe, run_attack
+from bench.attack.run import Attack, describe, run_attack
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, rss_mb, serving, wait_until, worker_pids
 

@@ -19,7 +19,7 @@ from gunicorn.http.parser import RequestParser
 
 from api import one_write
 from api.one_write import OneWriteResponse, send_both
-from bench.alternate import post_request
+from bench.load.alternate import post_request
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving
 

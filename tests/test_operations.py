@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.alternate import post_request
+from bench.load.alternate import post_request
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, request, serving, wait_until, worker_pids
 
