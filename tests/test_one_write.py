@@ -180,3 +180,34 @@ def test_a_client_reading_slowly_gets_a_large_answer_whole(server: LiveServer) -
     (length,) = [int(line.split(b":")[1]) for line in lines if line.startswith(b"content-length")]
     assert len(answer) == length
     assert len(json.loads(answer)["predictions"]) == 100_000
+
+
+# Where Linux's struct tcp_info (linux/tcp.h, since 4.6) keeps tcpi_data_segs_in: segments received
+# that carried data, whatever the reader made of them.
+DATA_SEGS_IN = slice(152, 156)
+
+
+def data_segments_in(sock: socket.socket) -> int:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+    return int.from_bytes(info[DATA_SEGS_IN], "little")
+
+
+def test_each_answer_of_a_real_worker_arrives_in_one_segment(server: LiveServer) -> None:
+    """The worker installs OneWriteResponse (api/worker.py): gunicorn's own path sends the head,
+    then the body, as two segments."""
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    one, bad = json.dumps(IRIS).encode(), json.dumps({"sepal_length_cm": "x"}).encode()
+    connection.connect()
+    segments = []
+    for path, body in [("/models/iris/1/predict", one), ("/models/iris/1/predict", bad), ("/v2", None)]:
+        before = data_segments_in(connection.sock)
+        connection.request(
+            "POST" if body else "GET", path, body=body, headers={"Content-Type": "application/json"}
+        )
+        connection.getresponse().read()
+        segments.append(data_segments_in(connection.sock) - before)
+    connection.close()
+    assert segments == [1, 1, 1], (
+        f"data segments per answer: {segments}; is one_write.install() still called?"
+    )
