@@ -10,7 +10,7 @@ from werkzeug.routing import Rule
 
 from api.docs import document_rules, example_row, path_parameters, ref
 from api.pipeline import PredictPipeline
-from api.v2 import V2Protocol, output_names
+from api.v2 import V2Protocol
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
 from schemas.tensors import DATATYPES, feature_datatype
@@ -144,7 +144,7 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
     for version in registry.all_versions():
         path = f"/v2/models/{version.model}/versions/{version.version}/infer"
         name = schema_name(version.model, version.version, "V2InferRequest")
-        api.spec.components.schema(name, _version_request(api, version, pipeline))
+        api.spec.components.schema(name, _version_request(api, version))
         summary = f"Infer with {version.model} version {version.version}"
         rules.append(Rule(path, endpoint=path, defaults={}))
         operations[path] = {"post": _infer(summary, name, [], example_request(version))}
@@ -198,7 +198,7 @@ def _tensor_schema(name: dict[str, Any], value: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline) -> dict[str, Any]:
+def _version_request(api: Api, version: ModelVersion) -> dict[str, Any]:
     """The version's tensors: one per feature, named after it, each value as its schema field says."""
     converter = api.ma_plugin.converter
     fields = version.validator.schema.fields
@@ -208,7 +208,7 @@ def _version_request(api: Api, version: ModelVersion, pipeline: PredictPipeline)
         if feature.type == "category" and feature_datatype(feature) == "INT64":  # "1" is taken for 1 too
             value = {"anyOf": [value, {"type": "string", "enum": [str(c) for c in feature.categories]}]}
         tensors.append(_tensor_schema({"type": "string", "enum": [feature.name]}, value))
-    return infer_request_schema(tensors, output_names(version))
+    return infer_request_schema(tensors, version.output_names)
 
 
 def example_request(version: ModelVersion) -> dict[str, Any]:

@@ -34,11 +34,6 @@ def render_v2_error(code: int, message: str, errors: dict[str, Any] | None) -> b
     return orjson.dumps({"error": message})
 
 
-def output_names(version: ModelVersion) -> tuple[str, ...]:
-    """The outputs a version answers, as ``ModelVersion.output_names`` says (api.docs_v2 reads them here)."""
-    return version.output_names
-
-
 @functools.cache  # a version's labels are a tuple, fixed when it loads
 def label_datatype(labels: tuple[Any, ...] | None) -> str:
     """INT64 for integer class labels, BOOL for booleans, FP64 for floats, BYTES otherwise."""
