@@ -12,11 +12,18 @@ ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve test check lint bench soak attack examples install clean image
+.PHONY: serve reload test check lint bench soak attack examples install clean image
 
-# make serve WATCH=1 reloads whenever config.yaml changes (as does kill -HUP on the server's PID).
+# make serve WATCH=1 reloads whenever config.yaml changes; make reload (from another terminal) sends
+# SIGHUP to the server make serve started, whose PID is in $(PID_FILE) while it runs.
+PID_FILE := $(VENV)/serve.pid
 serve: $(INSTALLED) $(ARTIFACTS)
-	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT) $(if $(WATCH),--watch)
+	$(BIN)/model-registry serve --config config.yaml --host $(HOST) --port $(PORT) \
+		--pid-file $(PID_FILE) $(if $(WATCH),--watch)
+
+reload:
+	@test -s $(PID_FILE) || { echo "no $(PID_FILE): is make serve running?" >&2; exit 1; }
+	kill -HUP $$(cat $(PID_FILE))
 
 test: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

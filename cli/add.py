@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from cli.check import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, describe_line
+from registry.bounds import BOUNDS_HELP
 from registry.config_edit import addition_text
 from registry.registration import (
     USAGE,
@@ -35,6 +36,7 @@ def run_add(args: argparse.Namespace) -> int:
             args.sample,
             args.description,
             args.trust_types,
+            args.bounds,
         )
     except AdditionRefused as exc:
         print(f"add: {exc.message}", file=sys.stderr)
@@ -56,11 +58,14 @@ def summary(addition: Addition) -> str:
         f"{addition.model}/{addition.version}: {entry.task or 'task unknown'}, "
         f"{len(entry.features)} features, sha256 {entry.sha256[:12]}"
         + (" (new model)" if addition.new_model else "")
+        + (f" (new config file {addition.config.path})" if addition.original is None else "")
     ]
     width = max(len(f.name) for f in entry.features)
     lines += [f"  {f.name:<{width}}  {_describe(f)}" for f in entry.features]
     if entry.trusted_types:
         lines.append(f"  trusted_types: {', '.join(entry.trusted_types)}")
+    if entry.sample_sha256:
+        lines.append(f"  bounds: {addition.bounds} ({BOUNDS_HELP[addition.bounds]}; --bounds to change)")
     return "\n".join(lines)
 
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from registry.bounds import BOUNDS_CHOICES, DEFAULT_BOUNDS
+
 HELP = """\
 Copy ARTIFACT (.joblib, .pkl or .skops) into the store as <model>/<version>/<file name>, infer its
-features, task and sha256, write the version into the config (comments and everything else kept),
-then load it as 'check' does.
+features, task and sha256, write the version into the config (comments and everything else kept;
+a config file that does not exist is created, with the store beside it), with when it was added
+and from which files, then load it as 'check' does.
 
 Exit status: 0 when the new version is available; 1 when it fails to load (it raises, exits,
 crashes or hangs while unpickled: that happens in a child process first) or the artifact holds no
@@ -36,6 +39,14 @@ def add_parser(commands: argparse._SubParsersAction, config_help: str) -> None:
         type=Path,
         help="CSV or Parquet with the input columns (e.g. the training data): integer and boolean "
         "types, minimum/maximum, optional columns; needed when the estimator was fitted on an array",
+    )
+    cmd.add_argument(
+        "--bounds",
+        choices=BOUNDS_CHOICES,
+        default=DEFAULT_BOUNDS,
+        help="the minimum/maximum --sample sets on numeric features: margin, the sample's range widened "
+        "by 10 %% on each side and rounded outward, never crossing zero (default); sample, its own "
+        "extremes; none",
     )
     cmd.add_argument("--description", help="description of a new model")
     cmd.add_argument("--config", help=config_help)

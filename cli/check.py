@@ -13,6 +13,9 @@ def check(registry: Registry, elapsed: float) -> int:
     versions = registry.all_versions()
     for version in versions:
         print(describe_line(version))
+    if not versions:
+        path = registry.config.path
+        print(f"no models yet: add one with `model-registry add MODEL_FILE --model NAME --config {path}`")
     failed = sum(not v.is_available for v in versions)
     print(
         f"{len(versions) - failed} of {len(versions)} versions available "

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from api.observability.logs import FORMATS, configure_logging
 from cli.add_arguments import add_parser
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     """Serve with gunicorn until stopped; SIGHUP (or a change, with --watch) reloads the config."""
+    from gunicorn.pidfile import Pidfile
+
     from api.observability.metrics import enable_multiprocess
     from api.server.master import RegistryServer, gunicorn_options
     from api.wsgi.app import create_app_for, reload_app
@@ -64,12 +67,20 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     except (OSError, ValueError) as exc:
         print(f"--token-file: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    running = Pidfile(args.pid_file).validate() if args.pid_file else None
+    if running:
+        print(f"--pid-file: {args.pid_file} names PID {running}, still running", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     for version in registry.all_versions():
         if not version.is_available:  # the loader logged it at WARNING, with its reason
             continue
         fields = {"event": "load", "model": version.model, "version": version.version, "status": "available"}
         log.info("%s", describe_line(version), extra=fields)
     log.info("loaded %s in %.2f s%s", registry.config.path, elapsed, " (token required)" if token else "")
+    if not registry.models:
+        log.warning(
+            "%s has no models yet: add one with `model-registry add`, then reload", registry.config.path
+        )
     enable_multiprocess()
     timeout = args.timeout or registry.config.server.timeout
     options = gunicorn_options(
@@ -80,6 +91,7 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
         args.log_format,
         args.log_level,
         registry.config.server.max_connections,
+        args.pid_file and str(Path(args.pid_file).absolute()),
     )
     app = create_app_for(registry, token, access_log=not args.no_access_log)
     RegistryServer(app, options, reload_app, watch=registry.config.path if args.watch else None).run()
@@ -110,6 +122,10 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a worker may spend on a request before it is replaced (default: server.timeout, 30)",
     )
     serve_cmd.add_argument("--watch", action="store_true", help="reload when the config file changes")
+    serve_cmd.add_argument(
+        "--pid-file",
+        help="write the server's PID to this file once it listens (for kill -HUP); removed at exit",
+    )
     serve_cmd.add_argument(
         "--token-file",
         help="require 'Authorization: Bearer <token>' on /models with the token in this file "

@@ -16,6 +16,12 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from spec.features import FeatureSpec
 
+# What `add` starts from when the config file does not exist yet.
+NEW_CONFIG = """\
+# model-registry config: `model-registry add` adds versions; see the README for every key.
+store: model_store  # artifacts, relative to this file
+models: {}
+"""
 # (mapping, sequence, offset) indents tried in turn: the first that reproduces the file is kept.
 _LAYOUTS = list(itertools.product((2, 4), (4, 2, 6), (2, 0, 4)))
 
@@ -30,6 +36,9 @@ class VersionEntry:
     task: str | None = None
     trusted_types: tuple[str, ...] = ()
     description: str | None = None
+    added_at: str | None = None  # spec.facts: when, from which file, with which sample
+    source: str | None = None
+    sample_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,12 @@ def add_version(
     text: str, model: str, version: str, entry: VersionEntry, model_description: str | None
 ) -> EditedConfig:
     """``text`` with ``entry`` added as ``models.<model>.versions.<version>``; a model not in the file
-    gets a new entry with ``model_description``. Raises ``ValueError`` if ``text`` has no models mapping."""
+    gets a new entry with ``model_description``; an empty ``models: {}`` (or none) is filled in block
+    style. Raises ``ValueError`` if ``text`` is no mapping or its ``models`` is no mapping."""
     yaml, layout_kept = _yaml_for(text)
     document = yaml.load(text)
+    if isinstance(document, dict) and not document.get("models"):
+        document["models"] = CommentedMap()
     models = document.get("models") if isinstance(document, dict) else None
     if not isinstance(models, dict):
         raise ValueError("the file has no 'models' mapping to add to")
@@ -123,6 +135,12 @@ def _version_mapping(entry: VersionEntry) -> CommentedMap:
         item["description"] = entry.description
     if entry.trusted_types:
         item["trusted_types"] = CommentedSeq(entry.trusted_types)
+    if entry.added_at:  # quoted, as YAML would read a bare timestamp as a datetime
+        item["added_at"] = DoubleQuotedScalarString(entry.added_at)
+    if entry.source:
+        item["source"] = entry.source
+    if entry.sample_sha256:
+        item["sample_sha256"] = entry.sample_sha256
     item["features"] = CommentedSeq(feature_mapping(f) for f in entry.features)
     return item
 

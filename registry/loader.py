@@ -13,6 +13,7 @@ import itertools
 import logging
 import os
 import stat
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -272,10 +273,18 @@ def _labels(estimator: Any) -> tuple[Any, ...] | None:
 
 
 def _qualified_name(obj: Any) -> str:
-    """``sklearn.linear_model.LogisticRegression``: the public module path, private parts left out."""
+    """Where the object's class can be imported from: its public module when that exports the very
+    same class (``sklearn.ensemble.HistGradientBoostingClassifier``), else its real module path."""
     cls = type(obj)
-    public = [part for part in cls.__module__.split(".") if not part.startswith("_")]
-    return ".".join([*public, cls.__qualname__])
+    parts = cls.__module__.split(".")
+    private = next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))
+    public = sys.modules.get(".".join(parts[:private])) if 0 < private < len(parts) else None
+    found: Any = public
+    for name in cls.__qualname__.split("."):
+        found = getattr(found, name, None)
+    if public is not None and found is cls:
+        return f"{public.__name__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _too_large(spec: VersionSpec, size: int, max_bytes: int) -> ArtifactError:

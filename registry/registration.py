@@ -8,13 +8,16 @@ that writes, and it leaves the config file and the store as they were when the v
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from registry.config_edit import EditedConfig, VersionEntry, add_version
+from registry.bounds import DEFAULT_BOUNDS
+from registry.config_edit import NEW_CONFIG, EditedConfig, VersionEntry, add_version
 from registry.estimator_checks import infer_task
 from registry.isolation import IsolationFailure, exception_text, run_isolated
 from registry.loader import deserialize, load_registry, load_version, sha256_of
@@ -35,6 +38,7 @@ from spec.config import (
     read_config,
 )
 from spec.errors import ArtifactError, ConfigError
+from spec.facts import utc_timestamp
 
 USAGE = "usage"  # the request cannot be carried out as given (exit 2)
 UNUSABLE = "unusable"  # the artifact is no model that could be served (exit 1)
@@ -50,7 +54,8 @@ class AdditionRefused(Exception):
 
 @dataclass(frozen=True)
 class Addition:
-    """A planned version: where it goes, what it says, and the config text before and after."""
+    """A planned version: where it goes, what it says, and the config text before (None when the
+    file does not exist yet) and after; ``bounds`` is the rule the sample's bounds were set by."""
 
     config: RegistryConfig
     source: Path
@@ -59,8 +64,9 @@ class Addition:
     entry: VersionEntry
     new_model: bool
     model_description: str | None
-    original: bytes
+    original: bytes | None
     edited: EditedConfig
+    bounds: str = DEFAULT_BOUNDS
 
 
 def plan_addition(
@@ -71,12 +77,15 @@ def plan_addition(
     sample: Path | None = None,
     description: str | None = None,
     trust_types: bool = False,
+    bounds: str = DEFAULT_BOUNDS,
 ) -> Addition:
-    """Everything ``add`` will write, inferred from the artifact (and the sample); changes nothing.
+    """Everything ``add`` will write, inferred from the artifact (and the sample, its bounds set by
+    the ``bounds`` rule); changes nothing. A config file that does not exist is planned as a new one.
 
     Every argument is checked before the artifact is unpickled, so a usage error never runs its code.
     """
-    config = _read(config_path)
+    original = config_path.read_bytes() if config_path.exists() else None
+    config = _read(config_path) if original is not None else _new_config(config_path)
     _check_arguments(source, model, version, sample)
     existing = next((m for m in config.models if m.name == model), None)
     version = version or next_version(existing)
@@ -91,13 +100,22 @@ def plan_addition(
     data = source.read_bytes()
     trusted = _trusted_types(source, data, trust_types)
     estimator = _estimator(source, model, version, data, trusted, config.server.load_timeout_s)
-    features = _features(estimator, sample)
-    entry = VersionEntry(relative, sha256_of(data), features, infer_task(estimator), trusted)
+    features = _features(estimator, sample, bounds)
+    entry = VersionEntry(
+        relative,
+        sha256_of(data),
+        features,
+        infer_task(estimator),
+        trusted,
+        added_at=utc_timestamp(dt.datetime.now(dt.UTC)),
+        source=source.name,
+        sample_sha256=_file_sha256(sample) if sample is not None else None,
+    )
     new_description = None if existing else (description or f"{model} (registered with model-registry add)")
-    original = config_path.read_bytes()
-    edited = _edit(config_path, original, model, version, entry, new_description)
+    text = NEW_CONFIG if original is None else original.decode("utf-8")
+    edited = _edit(config_path, text, model, version, entry, new_description)
     return Addition(
-        config, source, model, version, entry, existing is None, new_description, original, edited
+        config, source, model, version, entry, existing is None, new_description, original, edited, bounds
     )
 
 
@@ -133,8 +151,23 @@ def apply_addition(addition: Addition) -> ModelVersion:
 
 
 def _undo(addition: Addition, staged: StagedCopy) -> None:
-    addition.config.path.write_bytes(addition.original)
+    if addition.original is None:
+        addition.config.path.unlink(missing_ok=True)
+    else:
+        addition.config.path.write_bytes(addition.original)
     staged.undo()
+
+
+def _new_config(config_path: Path) -> RegistryConfig:
+    """The empty registry a config file that does not exist yet starts as (its folder must exist)."""
+    if not config_path.parent.is_dir():
+        raise AdditionRefused(USAGE, f"{config_path}: no such folder to create the config file in")
+    return parse_config(yaml.safe_load(NEW_CONFIG), config_path)
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def _read(config_path: Path) -> RegistryConfig:
@@ -214,22 +247,22 @@ def _unpickle(source: Path, spec: VersionSpec, data: bytes) -> Any:
     return estimator
 
 
-def _features(estimator: Any, sample: Path | None) -> Any:
+def _features(estimator: Any, sample: Path | None, bounds: str) -> Any:
     try:
         wanted = getattr(estimator, "feature_names_in_", None)
         columns = None if wanted is None else [str(n) for n in wanted]
         frame = read_sample(sample, columns) if sample is not None else None
-        return infer_features(estimator, frame)
+        return infer_features(estimator, frame, bounds)
     except (SampleError, SignatureError) as exc:
         raise AdditionRefused(USAGE, f"cannot infer the features: {exc}") from None
 
 
 def _edit(
-    path: Path, original: bytes, model: str, version: str, entry: VersionEntry, description: str | None
+    path: Path, text: str, model: str, version: str, entry: VersionEntry, description: str | None
 ) -> EditedConfig:
     """The edited text, validated exactly as the server will read it."""
     try:
-        edited = add_version(original.decode("utf-8"), model, version, entry, description)
+        edited = add_version(text, model, version, entry, description)
         parse_config(yaml.safe_load(edited.text), path)
     except ConfigError as exc:
         raise AdditionRefused(USAGE, exc.message) from None

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from pandas.api import types as ptypes
 
+from registry.bounds import DEFAULT_BOUNDS, declared_bounds
 from spec.features import FeatureSpec
 
 SAMPLE_READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
@@ -55,21 +56,22 @@ def _column_names(path: Path, parquet: bool) -> list[str]:
     return [str(c) for c in pd.read_csv(path, nrows=0).columns]
 
 
-def column_feature(name: str, column: pd.Series) -> FeatureSpec:
-    """A feature from a sample column: integer, boolean or number with the sample's bounds, or a
-    category of the values seen; ``required`` is false when the column has gaps."""
+def column_feature(name: str, column: pd.Series, bounds: str = DEFAULT_BOUNDS) -> FeatureSpec:
+    """A feature from a sample column: integer, boolean or number with bounds from the sample by the
+    ``bounds`` rule (registry.bounds), or a category of the values seen; ``required`` is false when
+    the column has gaps."""
     required = not bool(column.isna().any())
     values = column.dropna()
     if ptypes.is_bool_dtype(column):
         return FeatureSpec(name, "boolean", required)
     if ptypes.is_integer_dtype(column):
-        return FeatureSpec(name, "integer", required, None, *_bounds(values, int))
+        return FeatureSpec(name, "integer", required, None, *_bounds(values, int, bounds))
     if ptypes.is_numeric_dtype(column):
-        return FeatureSpec(name, "number", required, None, *_bounds(values, float))
+        return FeatureSpec(name, "number", required, None, *_bounds(values, float, bounds))
     return FeatureSpec(name, "category", required, tuple(sorted({str(v) for v in values})))
 
 
-def _bounds(values: pd.Series, kind: type) -> tuple[Any, Any]:
+def _bounds(values: pd.Series, kind: type, rule: str) -> tuple[Any, Any]:
     if values.empty:
         return None, None
-    return kind(values.min()), kind(values.max())
+    return declared_bounds(kind(values.min()), kind(values.max()), kind is int, rule)

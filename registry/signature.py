@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from registry.bounds import DEFAULT_BOUNDS
 from registry.estimator_checks import encoder_category_lists, is_missing
 from registry.sample_columns import column_feature
 from spec.features import FeatureSpec
@@ -20,12 +21,15 @@ class SignatureError(ValueError):
     """What cannot be inferred, and what the user can give to make it possible."""
 
 
-def infer_features(estimator: Any, sample: pd.DataFrame | None = None) -> tuple[FeatureSpec, ...]:
-    """One feature per input column of ``estimator``, in the order it expects them."""
+def infer_features(
+    estimator: Any, sample: pd.DataFrame | None = None, bounds: str = DEFAULT_BOUNDS
+) -> tuple[FeatureSpec, ...]:
+    """One feature per input column of ``estimator``, in the order it expects them; numeric bounds
+    come from the sample by the ``bounds`` rule (registry.bounds)."""
     names = feature_names(estimator, sample)
     categories = encoder_category_lists(estimator, names)
     columns = {str(c): sample[c] for c in sample.columns} if sample is not None else {}
-    return tuple(_feature(name, categories.get(name), columns.get(name)) for name in names)
+    return tuple(_feature(name, categories.get(name), columns.get(name), bounds) for name in names)
 
 
 def feature_names(estimator: Any, sample: pd.DataFrame | None) -> list[str]:
@@ -53,8 +57,8 @@ def feature_names(estimator: Any, sample: pd.DataFrame | None) -> list[str]:
     return [str(c) for c in sample.columns]
 
 
-def _feature(name: str, learnt: list[Any] | None, column: pd.Series | None) -> FeatureSpec:
-    sampled = column_feature(name, column) if column is not None else None
+def _feature(name: str, learnt: list[Any] | None, column: pd.Series | None, bounds: str) -> FeatureSpec:
+    sampled = column_feature(name, column, bounds) if column is not None else None
     gaps = sampled is not None and not sampled.required
     if learnt is not None:
         encoded = _encoded_feature(name, learnt)

@@ -101,3 +101,4 @@ class HealthSchema(Schema):
         },
     )
     reload_error = fields.String(allow_none=True, metadata={"description": "Why the last reload failed"})
+    message = fields.String(allow_none=True, metadata={"description": "Set when there are no models yet"})

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from spec.errors import ConfigError
+from spec.facts import FACT_KEYS, SHA256, parse_facts
 from spec.features import FeatureSpec, parse_features, unknown_keys
 from spec.versions import sort_versions
 
@@ -30,10 +31,9 @@ DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
 
 # Matched with fullmatch: '$' would also accept a name ending in a newline.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = {"store", "models", "server"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
-_VERSION_KEYS = {"artifact", "sha256", "task", "description", "features", "trusted_types"}
+_VERSION_KEYS = {"artifact", "sha256", "task", "description", "features", "trusted_types", *FACT_KEYS}
 SKOPS_SUFFIX = ".skops"
 
 
@@ -50,6 +50,10 @@ class VersionSpec:
     description: str | None = None
     # Types a .skops artifact may load beyond skops' own safe defaults (sklearn, numpy, builtins).
     trusted_types: tuple[str, ...] = ()
+    # Registry facts written by ``add`` (spec.facts): when, from which file, with which sample.
+    added_at: str | None = None
+    source: str | None = None
+    sample_sha256: str | None = None
 
     @property
     def feature_names(self) -> list[str]:
@@ -110,6 +114,8 @@ def read_config(path: str | os.PathLike[str]) -> RegistryConfig:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([missing_config_problem(path)], str(path)) from None
     except OSError as exc:
         raise ConfigError([f"cannot read the file: {exc.strerror or exc}"], str(path)) from None
     except (UnicodeDecodeError, ValueError) as exc:
@@ -119,6 +125,14 @@ def read_config(path: str | os.PathLike[str]) -> RegistryConfig:
     except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError([f"not valid YAML: {exc}"], str(path)) from None
     return parse_config(data, path)
+
+
+def missing_config_problem(path: Path) -> str:
+    """Where a config was looked for, and how to point elsewhere or start one."""
+    return (
+        f"no config file at {path.absolute()}: point to one with --config PATH or ${CONFIG_ENV} "
+        "(else ./config.yaml is read), or start one with `model-registry add MODEL_FILE --model NAME`"
+    )
 
 
 def parse_config(data: Any, path: Path) -> RegistryConfig:
@@ -131,10 +145,10 @@ def parse_config(data: Any, path: Path) -> RegistryConfig:
     if not isinstance(store, str) or not store:
         problems.append("store: must be a folder path")
         store = "model_store"
-    models = data.get("models")
+    models = data.get("models") or {}  # none yet: an empty registry, which `add` fills
     specs: list[ModelSpec] = []
-    if not isinstance(models, dict) or not models:
-        problems.append("models: must be a mapping of model names to models")
+    if not isinstance(models, dict):
+        problems.append("models: must be a mapping of model names to models ({} for none yet)")
     else:
         for name, model in models.items():
             spec = _parse_model(name, model, problems)
@@ -265,7 +279,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
     if not isinstance(artifact, str) or not artifact:
         problems.append(f"{where}artifact: must be a path inside the store")
     sha256 = data.get("sha256")
-    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.fullmatch(sha256.lower())):
+    if sha256 is not None and (not isinstance(sha256, str) or not SHA256.fullmatch(sha256.lower())):
         problems.append(f"{where}sha256: must be 64 hexadecimal digits")
     task = data.get("task")
     if task is not None and task not in TASKS:
@@ -275,6 +289,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
         problems.append(f"{where}description: must be text")
     features = parse_features(where, data.get("features"), problems)
     trusted_types = _parse_trusted_types(where, artifact, data.get("trusted_types"), problems)
+    facts = parse_facts(where, data, problems)
     if len(problems) > before:
         return None
     return VersionSpec(
@@ -286,6 +301,7 @@ def _parse_version(model: str, version: str, data: Any, problems: list[str]) -> 
         task=task,
         description=description,
         trusted_types=trusted_types,
+        **facts,
     )
 
 

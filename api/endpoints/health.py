@@ -10,6 +10,8 @@ from flask_smorest import Blueprint
 from api.wsgi.state import current_registry
 from schemas.responses import HealthSchema
 
+NO_MODELS = "no models yet: add one with `model-registry add MODEL_FILE --model NAME`, then reload"
+
 blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness")
 
 
@@ -26,7 +28,10 @@ class Ready(MethodView):
     @blp.response(200, HealthSchema)
     def get(self) -> dict[str, Any]:
         """Ready: the registry is loaded (workers start only after it is). Lists versions that failed
-        (the rest still serve), versions a reload could not replace, and a reload that failed whole."""
+        (the rest still serve), versions a reload could not replace, and a reload that failed whole.
+
+        A registry with no models yet is ready too (200, with a message saying so), as Triton is with
+        none: nothing failed, and an ``add`` and a reload make it serve without a restart."""
         registry = current_registry()
         versions = registry.all_versions()
         failed = [f"{v.model}/{v.version}: {v.reason}" for v in versions if not v.is_available]
@@ -37,4 +42,5 @@ class Ready(MethodView):
             "failed": failed,
             "reload_errors": [f"{v.model}/{v.version}: {v.reload_error}" for v in versions if v.reload_error],
             "reload_error": registry.reload_error,
+            "message": None if registry.models else NO_MODELS,
         }

@@ -153,10 +153,12 @@ def gunicorn_options(
     log_format: str = "text",
     log_level: str = "INFO",
     max_connections: int = 1000,
+    pid_file: str | None = None,
 ) -> dict[str, Any]:
     """gunicorn settings: the app preloaded in the master, event-loop workers (api.server.worker) holding
     up to ``max_connections`` each (fewer when the open-files limit is lower), and gunicorn's own
-    log lines in our format (the request lines come from api.observability.request_log)."""
+    log lines in our format (the request lines come from api.observability.request_log); with
+    ``pid_file``, gunicorn writes the master's PID there once it listens and removes it at exit."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -175,6 +177,7 @@ def gunicorn_options(
         # gunicorn 25.1+ opens a control socket at one fixed path per user, which a second
         # server on the machine would fight over; nothing here uses it.
         "control_socket_disable": True,
+        "pidfile": pid_file,
     }
 
 
