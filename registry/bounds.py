@@ -32,8 +32,9 @@ def declared_bounds(low: float, high: float, integer: bool, rule: str) -> tuple[
     pad = MARGIN * (high - low) or MARGIN * max(abs(low), 1.0)
     step = 1.0 if integer else 10.0 ** math.floor(math.log10(pad))
     digits = max(0, -math.floor(math.log10(step)))
-    wide_low = round(math.floor((low - pad) / step) * step, digits)
-    wide_high = round(math.ceil((high + pad) / step) * step, digits)
+    # Rounded to 9 places before floor and ceil: (1.0 - 0.1 * 3.0) / 0.1 is 6.999..., which floors to 7.
+    wide_low = round(math.floor(round((low - pad) / step, 9)) * step, digits)
+    wide_high = round(math.ceil(round((high + pad) / step, 9)) * step, digits)
     if low >= 0:
         wide_low = max(wide_low, 0.0)
     if high <= 0 and low < 0:

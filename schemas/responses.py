@@ -45,6 +45,14 @@ class VersionDetailSchema(VersionStatusSchema):
     labels = fields.List(fields.Raw(), allow_none=True, metadata={"description": "Class labels"})
     artifact = fields.Nested(ArtifactInfoSchema, allow_none=True)
     predict_url = fields.String(required=True)
+    added_at = fields.String(
+        allow_none=True,
+        metadata={"format": "date-time", "description": "When `add` registered it (UTC)"},
+    )
+    source = fields.String(allow_none=True, metadata={"description": "The artifact's original file name"})
+    sample_sha256 = fields.String(
+        allow_none=True, metadata={"description": "SHA-256 of the sample its features were inferred from"}
+    )
 
 
 class ModelSummarySchema(Schema):

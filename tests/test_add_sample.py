@@ -36,7 +36,7 @@ def loans(tmp_path: Path) -> Path:
 def test_sample_gives_types_bounds_and_gaps(tiny_store: Path, loans: Path, suffix: str) -> None:
     frame, _ = loan_frame()
     sample = write_sample(frame, loans.parent / f"train{suffix}")
-    assert add(tiny_store, loans, "--model", "loans", "--sample", sample) == 0
+    assert add(tiny_store, loans, "--model", "loans", "--sample", sample, "--bounds", "sample") == 0
     features = yaml.safe_load(tiny_store.read_text())["models"]["loans"]["versions"]["1"]["features"]
     income = frame["income"].dropna()
     assert features == [
@@ -72,8 +72,8 @@ def test_array_fitted_estimator_takes_names_from_the_sample(tiny_store: Path, tm
     assert add(tiny_store, artifact, "--model", "plain", "--sample", sample) == 0
     features = yaml.safe_load(tiny_store.read_text())["models"]["plain"]["versions"]["1"]["features"]
     assert features == [
-        {"name": "width", "type": "number", "minimum": 1.0, "maximum": 4.0},
-        {"name": "depth", "type": "integer", "minimum": 1, "maximum": 4},
+        {"name": "width", "type": "number", "minimum": 0.7, "maximum": 4.3},  # --bounds margin
+        {"name": "depth", "type": "integer", "minimum": 0, "maximum": 5},
     ]
     got = served(tiny_store, "plain", "1", data)
     np.testing.assert_allclose([r["value"] for r in got], estimator.predict(data.to_numpy()), atol=1e-9)

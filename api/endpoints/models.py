@@ -94,4 +94,7 @@ def describe_version(model: RegisteredModel, version: ModelVersion) -> dict[str,
         "labels": list(version.labels) if version.labels is not None else None,
         "artifact": vars(artifact) if artifact else None,
         "predict_url": f"/models/{version.model}/{version.version}/predict",
+        "added_at": version.spec.added_at,
+        "source": version.spec.source,
+        "sample_sha256": version.spec.sample_sha256,
     }
