@@ -51,6 +51,14 @@ def run_chromium(browser: str, profile: Path, *args: str) -> subprocess.Complete
     return subprocess.run(command, capture_output=True, text=True, timeout=90)
 
 
+def run_command(
+    *args: Any, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``model-registry ARGS`` run as a user would, in ``cwd``, with ``env`` (else ours)."""
+    command = [str(COMMAND), *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
 def request(url: str, body: Any = None, timeout: float = 10) -> tuple[int, dict[str, Any]]:
     """(status, JSON body) of a GET, or of a POST when ``body`` is given."""
     data = None if body is None else json.dumps(body).encode()
