@@ -235,8 +235,8 @@ def _load_artifact(spec: VersionSpec, store: Path, max_bytes: int, digest: str) 
         sha256=digest,
         size_bytes=len(data),
         sklearn_version=pickled_with,
-        estimator_type=_qualified_name(estimator),
-        final_estimator=_qualified_name(final),
+        estimator_type=class_path(estimator),
+        final_estimator=class_path(final),
     )
     return estimator, info
 
@@ -272,7 +272,7 @@ def _labels(estimator: Any) -> tuple[Any, ...] | None:
     return tuple(classes.tolist()) if classes is not None else None
 
 
-def _qualified_name(obj: Any) -> str:
+def class_path(obj: Any) -> str:
     """Where the object's class can be imported from: its public module when that exports the very
     same class (``sklearn.ensemble.HistGradientBoostingClassifier``), else its real module path."""
     cls = type(obj)

@@ -10,13 +10,16 @@ import pandas as pd
 import pytest
 import skops.io
 import yaml
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
 
 from cli.check import EXIT_CONFIG_ERROR
 from registry.loader import load_registry
 from spec.config import read_config
-from tests.add_helpers import add, assert_served_like, served, snapshot
-from tests.conftest import sha256_file
+from tests.add_helpers import add, assert_served_like, loan_frame, served, snapshot
+from tests.conftest import ROOT, sha256_file
 
 TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 
@@ -77,3 +80,35 @@ def test_a_missing_trusted_type_fails_the_version_with_the_type_named(
         "(list them under trusted_types to load it)"
     )
     assert load_registry(read_config(tiny_store)).resolve("shoes", "1").is_available
+
+
+def test_the_readme_lists_every_type_a_categorical_boosting_pipeline_needs(
+    tiny_store: Path, tmp_path: Path
+) -> None:
+    """A loans-like Pipeline (ColumnTransformer, HistGradientBoosting with categorical features):
+    the types skops reports for its file are those the README's skops section names, and add
+    --trust-types records them and serves it."""
+    frame, target = loan_frame()
+    columns = ColumnTransformer(
+        [("grade", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), ["grade"])],
+        remainder="passthrough",
+    )
+    boosting = HistGradientBoostingClassifier(max_iter=10, categorical_features=[0], random_state=0)
+    pipeline = Pipeline([("columns", columns), ("classify", boosting)]).fit(
+        frame, np.where(target > target.mean(), "default", "repaid")
+    )
+    artifact = tmp_path / "loans.skops"
+    skops.io.dump(pipeline, artifact)
+    needed = skops.io.get_untrusted_types(file=artifact)
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### skops") : readme.index("### Pickles")]
+    assert needed and {name for name in needed if f"`{name}`" in section} == set(needed)
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    assert (
+        add(tiny_store, artifact, "--model", "loans", "--trust-types", "--sample", tmp_path / "train.csv")
+        == 0
+    )
+    entry = yaml.safe_load(tiny_store.read_text())["models"]["loans"]["versions"]["1"]
+    assert entry["trusted_types"] == needed
+    rows = frame.head(10)
+    assert_served_like(pipeline, served(tiny_store, "loans", "1", rows), rows)
