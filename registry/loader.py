@@ -30,8 +30,9 @@ from registry.inference import Predictor
 from registry.isolation import IsolationFailure, Trial, exception_text, finish_isolated, start_isolated
 from registry.registry import ArtifactInfo, ModelVersion, Registry
 from registry.skops_artifact import UntrustedTypesError, load_skops
-from spec.config import SKOPS_SUFFIX, RegistryConfig, ServerSettings, VersionSpec
+from spec.config import RegistryConfig, ServerSettings, VersionSpec
 from spec.errors import ArtifactError
+from spec.version_spec import SKOPS_SUFFIX
 
 DEFAULT_SETTINGS = ServerSettings()
 log = logging.getLogger(__name__)

@@ -29,7 +29,6 @@ from registry.store_write import StagedCopy, stage_copy
 from spec.config import (
     RESERVED_VERSION,
     RESERVED_VERSION_REASON,
-    SKOPS_SUFFIX,
     ModelSpec,
     RegistryConfig,
     VersionSpec,
@@ -39,6 +38,7 @@ from spec.config import (
 )
 from spec.errors import ArtifactError, ConfigError
 from spec.facts import utc_timestamp
+from spec.version_spec import SKOPS_SUFFIX
 
 USAGE = "usage"  # the request cannot be carried out as given (exit 2)
 UNUSABLE = "unusable"  # the artifact is no model that could be served (exit 1)

@@ -4,6 +4,7 @@ config says where it looked."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import urllib.request
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from cli.check import EXIT_CONFIG_ERROR
+from registry.registration import apply_addition, plan_addition
 from spec.config import CONFIG_ENV, parse_config
 from spec.errors import ConfigError
 from tests.add_helpers import loan_frame, records, train_loans
@@ -112,9 +114,15 @@ def test_an_empty_registry_serves_then_takes_an_add_on_make_reload(tmp_path: Pat
             ["make", "-s", "-C", str(ROOT), "reload", f"PID_FILE={pid_file}"], capture_output=True, text=True
         )
         assert reload.returncode == 0, reload.stderr
-        wait_until(lambda: request(f"{server.url}/models")[1]["models"], 30, "the reload never added loans")
         rows = records(frame.head(3))
-        status, body = request(f"{server.url}/models/loans/1/predict", {"instances": rows})
+        predict = f"{server.url}/models/loans/1/predict"
+        # gunicorn boots the new worker before the old one exits: wait for 20 answers in a row.
+        wait_until(
+            lambda: all(request(predict, {"instances": rows})[0] == 200 for _ in range(20)),
+            30,
+            "the reload never added loans",
+        )
+        status, body = request(predict, {"instances": rows})
         assert status == 200 and len(body["predictions"]) == 3
         assert request(f"{server.url}/health/ready")[1]["message"] is None
     assert not pid_file.exists()
@@ -138,3 +146,21 @@ def test_make_reload_without_a_server_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert f"no {missing}: is make serve running?" in done.stderr
+
+
+def test_dry_run_into_a_new_config_creates_nothing(loans: Path) -> None:
+    done = run_command(
+        "add", "loans.joblib", "--model", "loans", "--config", "new.yaml", "--dry-run", cwd=loans.parent
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--dry-run: would add to new.yaml (nothing changed):" in done.stdout
+    assert sorted(p.name for p in loans.parent.iterdir()) == ["loans.joblib"]
+
+
+def test_a_new_config_whose_version_fails_is_removed_with_its_store(loans: Path) -> None:
+    config = loans.parent / "new.yaml"
+    planned = plan_addition(config, loans, "loans")
+    broken = planned.edited.text.replace(planned.entry.sha256, "f" * 64)  # fails once written
+    addition = dataclasses.replace(planned, edited=dataclasses.replace(planned.edited, text=broken))
+    assert not apply_addition(addition).is_available
+    assert sorted(p.name for p in loans.parent.iterdir()) == ["loans.joblib"]

@@ -28,7 +28,7 @@ def test_positional_columns_of_an_array_fitted_model_are_named_by_the_sample() -
     columns = ColumnTransformer([("code", OrdinalEncoder(), [0])], remainder="passthrough")
     model = Pipeline([("columns", columns), ("fit", LinearRegression())]).fit(data, [1.0, 2.0, 3.0, 4.0])
     sample = pd.DataFrame({"code": [1, 2, 3, 1], "width": [0.5, 1.5, 2.5, 3.5]})
-    assert infer_features(model, sample) == (
+    assert infer_features(model, sample, bounds="sample") == (
         FeatureSpec("code", "category", True, (1, 2, 3)),  # float categories 1.0, 2.0, 3.0 as codes
         FeatureSpec("width", "number", True, None, 0.5, 3.5),
     )
