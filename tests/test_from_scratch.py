@@ -164,3 +164,16 @@ def test_a_new_config_whose_version_fails_is_removed_with_its_store(loans: Path)
     addition = dataclasses.replace(planned, edited=dataclasses.replace(planned.edited, text=broken))
     assert not apply_addition(addition).is_available
     assert sorted(p.name for p in loans.parent.iterdir()) == ["loans.joblib"]
+
+
+@pytest.mark.parametrize("models", ["models: {}\n", "models:\n", ""])
+def test_add_fills_an_empty_models_in_block_style_keeping_the_rest(loans: Path, models: str) -> None:
+    config = loans.parent / "config.yaml"
+    head = "# our registry\nstore: model_store  # artifacts\n"
+    config.write_text(head + models + "server:\n  max_rows: 10\n")
+    done = run_command("add", loans, "--model", "loans", "--config", config)
+    assert done.returncode == 0, done.stderr
+    text = config.read_text()
+    assert text.startswith(head) and "server:\n  max_rows: 10\n" in text
+    assert "\nmodels:\n  loans:\n    description: loans (registered with model-registry add)\n" in text
+    assert "note: the file's indentation" not in done.stderr
