@@ -84,8 +84,9 @@ def plan_addition(
 
     Every argument is checked before the artifact is unpickled, so a usage error never runs its code.
     """
-    original = config_path.read_bytes() if config_path.exists() else None
-    config = _read(config_path) if original is not None else _new_config(config_path)
+    exists = config_path.exists()
+    config = _read(config_path) if exists else _new_config(config_path)
+    original = config_path.read_bytes() if exists else None
     _check_arguments(source, model, version, sample)
     existing = next((m for m in config.models if m.name == model), None)
     version = version or next_version(existing)
