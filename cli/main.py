@@ -37,15 +37,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_format, args.log_level)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from registry.loader import load_registry  # scikit-learn: seconds, not needed for --help
-
-    path = default_config_path(args.config)
     started = time.perf_counter()
-    try:
-        registry = load_registry(read_config(path))
+    try:  # before scikit-learn is imported (seconds), so that a missing or wrong file is told at once
+        config = read_config(default_config_path(args.config))
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    from registry.loader import load_registry
+
+    registry = load_registry(config)
     elapsed = time.perf_counter() - started
     if args.command == "check":
         return check(registry, elapsed)
