@@ -15,14 +15,12 @@ from types import MappingProxyType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
-from api.protocols.encoding import JSON_CONTENT, Headers
-from api.protocols.encoding import JSON_HEADER as JSON_HEADER  # api.wsgi.dispatch answers with it too
+from api.protocols.encoding import Headers
 from api.protocols.models import PredictProtocol
 from api.wsgi.body import read_json_body
-from api.wsgi.errors import describe_error
+from api.wsgi.errors import error_answer
 from registry.chain import predict_request
 from registry.registry import ModelVersion, Registry
 from spec.config import RESERVED_VERSION
@@ -104,13 +102,12 @@ class PredictPipeline:
             found = self.registry.resolve_available(args["name"], args.get("version"))
             served.model, served.version = found.model, found.version
             body, content = self._predict(environ, protocol, found, served)
-            status, headers = "200 OK", []
         except Exception as error:  # every failure leaves through the one renderer
             served.rejected = getattr(error, "rejected", {})
-            code, message, errors, headers = describe_error(error)
-            body, content = protocol.render_error(code, message, errors), JSON_CONTENT
-            status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
-        start_response(status, [*content, ("Content-Length", str(len(body))), *headers])
+            status, headers, body = error_answer(error, protocol.render_error)
+            start_response(status, headers)
+            return [body]
+        start_response("200 OK", [*content, ("Content-Length", str(len(body)))])
         return [body]
 
     def _predict(
