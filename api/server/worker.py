@@ -112,7 +112,7 @@ class RegistryWorker(GeventWorker):
 
     def patch(self) -> None:
         # gevent looks for plugins before and after patching each module: 25 scans of every
-        # installed package's entry points, 60-90 ms of a worker's start. They are read once.
+        # installed package's entry points, a visible part of a worker's start. They are read once.
         with entry_points_read_once():
             super().patch()
 
@@ -130,7 +130,7 @@ class RegistryWorker(GeventWorker):
                 raise StopIteration
             # Let every other connection with a request waiting have its turn before this one
             # reads its next: without it a client on a kept-alive connection that answers fast
-            # can be served again and again while another waits (p99 of 280 ms under wrk -c2).
+            # can be served again and again while another waits (a long p99 under wrk -c2).
             gevent.sleep(0)
         except RequestDeadline:
             log.warning(

@@ -68,8 +68,8 @@ class PredictPipeline:
         )
         # Bound once: the routes depend on the path alone, never on the host or scheme.
         self._adapter = self.url_map.bind("localhost")
-        # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
-        # and again; the cache is bounded, so paths that never repeat cost only a miss.
+        # werkzeug's matching is costly next to a one-row request, and a server sees the same few
+        # paths again and again; the cache is bounded, so paths that never repeat cost only a miss.
         self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
 
     def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:

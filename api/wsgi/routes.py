@@ -39,35 +39,43 @@ class Route:
     predict: bool = False  # served by the predict pipeline rather than Flask
 
 
-def _predict(rule: str, speaks: Speaks) -> Route:
-    return Route(rule, speaks, guarded=True, methods=("POST",), predict=True)
+def _group(
+    speaks: Speaks, guarded: bool, *rules: str, methods: tuple[str, ...] = ("GET",), predict: bool = False
+) -> tuple[Route, ...]:
+    """Routes sharing a protocol, a guard, methods and a server."""
+    return tuple(Route(rule, speaks, guarded, methods, predict) for rule in rules)
 
 
-M, V2, NONE = Speaks.MODELS, Speaks.V2, Speaks.NONE
+OPEN, GUARDED, POST = False, True, ("POST",)
 ROUTES: tuple[Route, ...] = (
-    Route("/", NONE, guarded=False),
-    Route("/docs", NONE, guarded=False),
-    Route("/docs/static/<path:filename>", NONE, guarded=False),
-    Route("/openapi.json", NONE, guarded=False),
-    Route("/metrics", NONE, guarded=False),
-    Route("/health/live", NONE, guarded=False),
-    Route("/health/ready", NONE, guarded=False),
-    Route("/models", M, guarded=True),
-    Route("/models/<name>", M, guarded=True),
-    Route("/models/<name>/<version:version>", M, guarded=True),
-    _predict("/models/<name>/<version:version>/predict", M),
-    _predict("/models/<name>/predict", M),
-    Route("/v2", V2, guarded=False),
-    Route("/v2/health/live", V2, guarded=False),
-    Route("/v2/health/ready", V2, guarded=False),
-    Route("/v2/models/<name>", V2, guarded=True),
-    Route("/v2/models/<name>/versions/<version:version>", V2, guarded=True),
-    Route("/v2/models/<name>/ready", V2, guarded=True),
-    Route("/v2/models/<name>/versions/<version:version>/ready", V2, guarded=True),
-    _predict("/v2/models/<name>/versions/<version:version>/infer", V2),
-    _predict("/v2/models/<name>/infer", V2),
+    # pages, health, metrics and docs
+    *_group(Speaks.NONE, OPEN, "/", "/docs", "/docs/static/<path:filename>", "/openapi.json"),
+    *_group(Speaks.NONE, OPEN, "/metrics", "/health/live", "/health/ready"),
+    # our API
+    *_group(Speaks.MODELS, GUARDED, "/models", "/models/<name>", "/models/<name>/<version:version>"),
+    *_group(
+        Speaks.MODELS,
+        GUARDED,
+        "/models/<name>/<version:version>/predict",
+        "/models/<name>/predict",
+        methods=POST,
+        predict=True,
+    ),
+    # the Open Inference Protocol
+    *_group(Speaks.V2, OPEN, "/v2", "/v2/health/live", "/v2/health/ready"),
+    *_group(Speaks.V2, GUARDED, "/v2/models/<name>", "/v2/models/<name>/versions/<version:version>"),
+    *_group(
+        Speaks.V2, GUARDED, "/v2/models/<name>/ready", "/v2/models/<name>/versions/<version:version>/ready"
+    ),
+    *_group(
+        Speaks.V2,
+        GUARDED,
+        "/v2/models/<name>/versions/<version:version>/infer",
+        "/v2/models/<name>/infer",
+        methods=POST,
+        predict=True,
+    ),
 )
-RULES = {route.rule: route for route in ROUTES}
 PROTOCOLS: dict[Speaks, PredictProtocol] = {Speaks.MODELS: ModelsProtocol(), Speaks.V2: V2Protocol()}
 RENDERERS: dict[Speaks, ErrorRenderer] = {
     Speaks.MODELS: ModelsProtocol.render_error,
