@@ -1,5 +1,7 @@
 """The one place that maps errors to HTTP and renders them: domain exceptions, werkzeug's HTTP
-exceptions, and anything uncaught, for the predict pipeline and the Flask app alike.
+exceptions, and anything uncaught, for the predict pipeline, the Flask app, the token check
+(api.wsgi.dispatch) and the HTTP server's own errors (api.server.http_errors) alike. The docs'
+error tables are generated from this mapping (api.wsgi.error_table).
 
 Every error leaves as JSON, never as HTML or a traceback: ``{"code", "status", "message"[, "errors"]}``
 on our own API, ``{"error"}`` on the Open Inference Protocol's paths (``ErrorRenderer``).
