@@ -25,6 +25,7 @@ from registry.inference import Outputs
 from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.envelope import Envelope
 from schemas.messages import describe_row
+from schemas.validation import Columns
 
 PROBABILITY_PREFIX = "probability_"
 
@@ -88,16 +89,23 @@ class ChunkScorer:
             for index, messages in sorted(partition.problems.items())
         ]
         rows = partition.rows if partition.problems else None
-        inputs = [self.input_column(chunk[name], values.get(name), rows) for name in chunk.columns]
+        received = partition.columns or {}
+        inputs = [self.input_column(chunk[name], values.get(name), rows, received) for name in chunk.columns]
         frame = pd.concat([*inputs, *self.prediction_columns(outputs)], axis=1)
         return ScoredChunk(frame, errors)
 
-    def input_column(self, column: pd.Series, values: list[Any] | None, rows: np.ndarray | None) -> pd.Series:
-        """An input column's kept rows: a feature's as the values validated, in its type; another as read."""
+    def input_column(
+        self, column: pd.Series, values: list[Any] | None, rows: np.ndarray | None, received: Columns
+    ) -> pd.Series:
+        """An input column's valid rows: a feature's as the values validated, in its type (a number
+        feature's as the float64 array the model received); any other column as read."""
+        name = column.name
         if values is None:
             return (column if rows is None else column.iloc[rows]).reset_index(drop=True)
+        if self.dtypes[name] == FLOAT and name in received:
+            return typed_column(received[name], FLOAT, name)
         kept = values if rows is None else [values[i] for i in rows.tolist()]
-        return typed_column(kept, self.dtypes[column.name], column.name)
+        return typed_column(kept, self.dtypes[name], name)
 
     def prediction_columns(self, outputs: Outputs | None) -> list[pd.Series]:
         """``label`` and ``probability_<label>`` columns (a classifier) or ``value`` (a regressor)."""
