@@ -56,4 +56,7 @@ def typed_column(values: Sequence[Any], dtype: str, name: str) -> pd.Series:
         with np.errstate(invalid="ignore"):  # numpy warns on the way to refusing such a number
             return pd.Series(values, dtype=dtype, name=name)
     except (OverflowError, TypeError, ValueError) as exc:
-        raise BatchUsageError(f"column {name}: a value does not fit a 64-bit integer column ({exc})") from exc
+        raise BatchUsageError(
+            f"column {name}: a whole number beyond 64 bits passed validation but cannot be written "
+            f"as {dtype} ({exc}); give the feature a minimum and maximum so that such rows are refused"
+        ) from exc

@@ -6,6 +6,7 @@ cannot be read or an output or errors path that is the input or each other (batc
 interrupted (Ctrl-C) and 143 when terminated (SIGTERM), as a shell reports a command killed by
 either. The output file, and the errors file, appear only once every row is written
 (batch.staging): a run that stops early leaves neither, and leaves earlier ones as they were.
+A run that finishes (0 or 1) ends stderr with one summary line (batch.progress).
 """
 
 from __future__ import annotations

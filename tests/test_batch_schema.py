@@ -189,3 +189,14 @@ def test_two_runs_write_the_same_bytes(loan_store: Path, tmp_path: Path, target:
 )
 def test_a_label_column_takes_the_type_of_the_classes(labels: tuple[Any, ...], dtype: str) -> None:
     assert label_dtype(labels) == dtype
+
+
+def test_an_integer_beyond_64_bits_is_refused_rather_than_written_in_another_type(
+    loan_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [{"grade": "A", "term": term, "income": 1.5, "owner": True} for term in (36, 2**63)]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    source.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    assert main(["predict", "loans", str(source), "-o", str(out), "--config", str(loan_store)]) == 2
+    assert "column term: a whole number beyond 64 bits" in capsys.readouterr().err
+    assert not out.exists()
