@@ -7,6 +7,7 @@ Columns use pandas' nullable dtypes, so an integer column with an empty cell sta
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
@@ -50,7 +51,10 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
     """The file's rows, ``chunk_rows`` at a time; ``text_columns`` of a CSV are kept as text."""
     kind = format_of(path)
     if kind == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        file = pq.ParquetFile(path)
+        # a file of no rows has no batch: its columns, empty, so that OUT has them too
+        empty = [] if file.metadata.num_rows else [file.schema_arrow.empty_table()]
+        for batch in itertools.chain(file.iter_batches(batch_size=chunk_rows), empty):
             yield batch.to_pandas(types_mapper=_nullable_dtype)
         return
     if kind == "jsonl":

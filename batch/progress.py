@@ -18,7 +18,6 @@ class Progress:
     """Counts the rows of one run, draws them as a bar on a terminal, and sums them up at the end."""
 
     def __init__(self, stream: IO[str], total: int | None) -> None:
-        self.stream = stream
         self.bar = tqdm(total=total, unit=" rows", unit_scale=True, file=stream, disable=not stream.isatty())
         self.scored = 0
         self.rejected = 0

@@ -200,3 +200,17 @@ def test_an_integer_beyond_64_bits_is_refused_rather_than_written_in_another_typ
     assert main(["predict", "loans", str(source), "-o", str(out), "--config", str(loan_store)]) == 2
     assert "column term: a whole number beyond 64 bits" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_parquet_file_of_no_rows_gives_an_output_of_no_rows_with_every_column_typed(
+    loan_store: Path, tmp_path: Path
+) -> None:
+    source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    loan_rows().iloc[:0].astype({"term": "int64", "income": "float64", "owner": bool}).to_parquet(source)
+    assert main(["predict", "defaults", str(source), "-o", str(out), "--config", str(loan_store)]) == 0
+    scored = pd.read_parquet(out)
+    assert len(scored) == 0
+    assert scored.drop(columns="id").dtypes.astype(str).to_dict() == {
+        **FEATURE_DTYPES,
+        **PREDICTIONS["defaults"],
+    }
