@@ -2,8 +2,8 @@
 every run and every format, whatever the file held and wherever its bad rows fell.
 
 A feature's column takes the type its feature declares: number -> ``float64``, integer ->
-``Int64``, boolean -> ``boolean``, category -> ``string`` (a category of integer codes ->
-``Int64``), pandas' nullable dtypes where a missing optional value must stay missing without
+``Int64``, boolean -> ``boolean``, category -> ``string`` (a category of integer codes too:
+its codes as text), pandas' nullable dtypes where a missing optional value must stay missing without
 changing the type. Its values are the ones the validator accepted and the model received (a
 CSV's ``True`` is the boolean ``true``, its ``3`` in a number column the float ``3.0``). A row
 that fails validation is never in the output (its message is in the errors file), so an invalid
@@ -39,7 +39,7 @@ _LABEL_DTYPES = {
 
 def feature_dtype(feature: FeatureSpec) -> str:
     """The output dtype of a feature's column."""
-    return "Int64" if feature.integer_coded else FEATURE_DTYPES[feature.type]
+    return FEATURE_DTYPES[feature.type]
 
 
 def label_dtype(labels: Sequence[Any] | None) -> str:
