@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from registry.traffic import Split, effective_split
 from schemas.validation import RequestValidator
 from spec.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
 from spec.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
@@ -122,6 +123,25 @@ class RegisteredModel:
         return self.spec.default_version or self.latest_version
 
     @functools.cached_property
+    def split(self) -> Split | None:
+        """How requests that name no version are shared among the available versions of the
+        configured weights; None without ``traffic:``, or when none of its versions is available."""
+        available = {v for v, found in self.versions.items() if found.is_available}
+        return effective_split(self.name, self.spec.traffic.weights, available)
+
+    @functools.cached_property
+    def shadow(self) -> ModelVersion | None:
+        """The available version that shadows requests naming no version, if any."""
+        found = self.versions.get(self.spec.traffic.shadow or "")
+        return found if found is not None and found.is_available else None
+
+    def route(self, routing_key: str | None = None) -> str:
+        """The version that serves a request naming none: drawn from the split (by ``routing_key``
+        when given), else the default version."""
+        split = self.split
+        return self.default_version if split is None else split.pick(routing_key)
+
+    @functools.cached_property
     def aliases(self) -> dict[str, str]:
         """Every alias with its version, ``latest`` included (one dict, shared: read it only)."""
         return {**self.spec.aliases, LATEST: self.latest_version}
@@ -168,6 +188,10 @@ class Registry:
         if not found.is_available:
             raise VersionUnavailableError(found.model, found.version, found.reason or "")
         return found
+
+    def route(self, name: str, routing_key: str | None = None) -> ModelVersion:
+        """The available version that serves a request naming none (``RegisteredModel.route``)."""
+        return self.resolve_available(name, self.model(name).route(routing_key))
 
     def all_versions(self) -> list[ModelVersion]:
         """Every version of every model, models in config order, versions lowest first."""

@@ -14,6 +14,7 @@ import yaml
 
 from spec.errors import ConfigError
 from spec.features import FeatureSpec, parse_features, unknown_keys
+from spec.traffic import TRAFFIC_KEYS, TrafficSpec, parse_traffic
 from spec.versions import sort_versions
 
 CONFIG_ENV = "MODEL_REGISTRY_CONFIG"
@@ -32,7 +33,7 @@ DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TOP_KEYS = {"store", "models", "server"}
-_MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
+_MODEL_KEYS = {"description", "default_version", "aliases", "versions", *TRAFFIC_KEYS}
 _VERSION_KEYS = {"artifact", "sha256", "task", "description", "features", "trusted_types"}
 SKOPS_SUFFIX = ".skops"
 
@@ -63,13 +64,14 @@ class VersionSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: its versions (lowest first), aliases and default version."""
+    """A named model: its versions (lowest first), aliases, default version and traffic split."""
 
     name: str
     versions: tuple[VersionSpec, ...]
     description: str = ""
     default_version: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
+    traffic: TrafficSpec = TrafficSpec()
 
 
 @dataclass(frozen=True)
@@ -227,8 +229,9 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
         if default is not None and default not in names:
             problems.append(f"{name}: default_version: '{default}' is not one of its versions")
     aliases = _parse_aliases(name, data.get("aliases", {}), names, problems)
+    traffic = parse_traffic(name, data, names, problems)
     ordered = tuple(versions[v] for v in sort_versions(versions))
-    return ModelSpec(name, ordered, description, default, aliases)
+    return ModelSpec(name, ordered, description, default, aliases, traffic)
 
 
 def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str]) -> dict[str, str]:
