@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from flask_smorest import Api
 
-from api import docs, docs_v2, errors, health, home, metrics, models, state, v2_metadata
+from api import docs, docs_v2, errors, health, home, metrics, models, shadow, state, v2_metadata
 from api.dispatch import Dispatcher
 from api.errors import ErrorRenderer
 from api.jsonio import OrjsonProvider
@@ -94,6 +94,7 @@ def create_app_for(registry: Registry, token: str | None = None, access_log: boo
     errors.init_app(app, render_error_for)
     dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
     app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)
+    shadow.set_recorder(metrics.record_shadow)
     if metrics.multiprocess_dir() is None:  # under gunicorn each worker records what it serves
         metrics.record_versions(registry)
     return app

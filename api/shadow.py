@@ -8,11 +8,13 @@ bound (jobs or rows) or older than ``MAX_AGE_S`` when its turn comes is dropped,
 counted ``dropped``. A shadow's failure is counted ``error`` and goes no further.
 
 Outside a worker (the Flask test client, a script) no runner is installed and a job runs at once.
+What becomes of each job goes to the recorder the app factory sets (api.metrics counts it).
 """
 
 from __future__ import annotations
 
 import collections
+import logging
 import time
 from collections.abc import Callable
 
@@ -20,6 +22,8 @@ import gevent
 from gevent.event import Event
 
 from registry.shadow import DROPPED, ShadowJob, ShadowOutcome, run_shadow
+
+log = logging.getLogger(__name__)
 
 MAX_QUEUED_JOBS = 64  # per worker
 MAX_QUEUED_ROWS = 100_000  # per worker: the columns held for shadows
@@ -32,13 +36,8 @@ class ShadowRunner:
     """One worker's shadow queue and the greenlet that drains it when the loop is idle."""
 
     def __init__(
-        self,
-        record: Record,
-        max_jobs: int = MAX_QUEUED_JOBS,
-        max_rows: int = MAX_QUEUED_ROWS,
-        max_age_s: float = MAX_AGE_S,
+        self, max_jobs: int = MAX_QUEUED_JOBS, max_rows: int = MAX_QUEUED_ROWS, max_age_s: float = MAX_AGE_S
     ) -> None:
-        self.record = record
         self.max_jobs, self.max_rows, self.max_age_s = max_jobs, max_rows, max_age_s
         self.queue: collections.deque[ShadowJob] = collections.deque()
         self.queued_rows = 0
@@ -48,7 +47,7 @@ class ShadowRunner:
     def submit(self, job: ShadowJob) -> None:
         """Queue ``job``, or count its rows dropped when the queue is full."""
         if len(self.queue) >= self.max_jobs or self.queued_rows + job.rows > self.max_rows:
-            self.record(job, dropped(job))
+            record(job, dropped(job))
             return
         self.queue.append(job)
         self.queued_rows += job.rows
@@ -66,9 +65,9 @@ class ShadowRunner:
             job = self.queue.popleft()
             self.queued_rows -= job.rows
             if time.monotonic() - job.queued_at > self.max_age_s:
-                self.record(job, dropped(job))
+                record(job, dropped(job))
             else:
-                self.record(job, run_shadow(job))
+                record(job, run_shadow(job))
 
 
 def dropped(job: ShadowJob) -> ShadowOutcome:
@@ -76,7 +75,26 @@ def dropped(job: ShadowJob) -> ShadowOutcome:
     return ShadowOutcome({DROPPED: job.rows}, 0.0)
 
 
+def _ignore(job: ShadowJob, outcome: ShadowOutcome) -> None:
+    return None
+
+
 _runner: ShadowRunner | None = None
+_record: Record = _ignore
+
+
+def set_recorder(record: Record) -> None:
+    """Send what becomes of every job (run, failed or dropped) to ``record``."""
+    global _record
+    _record = record
+
+
+def record(job: ShadowJob, outcome: ShadowOutcome) -> None:
+    """Report ``outcome`` to the recorder; a recorder's failure never reaches a request."""
+    try:
+        _record(job, outcome)
+    except Exception:
+        log.exception("recording a shadow outcome failed")
 
 
 def install(runner: ShadowRunner | None) -> None:
@@ -85,8 +103,8 @@ def install(runner: ShadowRunner | None) -> None:
     _runner = runner
 
 
-def submit(job: ShadowJob, record: Record) -> None:
-    """Hand ``job`` to this worker's runner; without one, run it now and ``record`` it."""
+def submit(job: ShadowJob) -> None:
+    """Hand ``job`` to this worker's runner; without one, run it now and record it."""
     if _runner is not None:
         _runner.submit(job)
     else:

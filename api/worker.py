@@ -46,7 +46,7 @@ import gevent
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
-from api import buffers, connections, one_write
+from api import buffers, connections, one_write, shadow
 from api.connections import BUSY, WAITING, ConnectionShed, ConnectionTable
 from api.errors import registry_error_body
 from api.metrics import record_refused, record_shed
@@ -85,6 +85,7 @@ class RegistryWorker(GeventWorker):
         util.write_error = write_json_error
         one_write.install()
         connections.install(ConnectionTable(high_water(self.cfg.worker_connections), record_shed))
+        shadow.install(shadow.ShadowRunner())
         super().init_process()
 
     def limit_buffers(self, max_bytes: int) -> None:

@@ -135,6 +135,18 @@ class RegisteredModel:
         found = self.versions.get(self.spec.traffic.shadow or "")
         return found if found is not None and found.is_available else None
 
+    def traffic_problems(self) -> dict[str, str]:
+        """Why a weighted version takes no share, or the shadow does not run: {version: reason}."""
+        traffic = self.spec.traffic
+        problems = {
+            version: f"failed, so it takes none of its weight ({weight}); the others keep their proportions"
+            for version, weight in traffic.weights.items()
+            if weight > 0 and not self.versions[version].is_available
+        }
+        if traffic.shadow is not None and self.shadow is None:
+            problems[traffic.shadow] = "failed, so it does not shadow requests"
+        return problems
+
     def route(self, routing_key: str | None = None) -> str:
         """The version that serves a request naming none: drawn from the split (by ``routing_key``
         when given), else the default version."""
