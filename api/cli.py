@@ -1,4 +1,4 @@
-"""``model-registry serve``, ``model-registry check`` and ``model-registry add``."""
+"""``model-registry serve``, ``check``, ``add``, ``predict`` and ``traffic``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from api.add_arguments import add_parser
 from api.check_command import EXIT_CONFIG_ERROR, check, describe_line
 from api.logs import FORMATS, configure_logging
+from api.traffic_command import add_traffic_parser
 from batch.arguments import add_predict_parser
 from registry.registry import Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
@@ -28,6 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from api.add_command import run_add
 
         return run_add(args)
+    if args.command == "traffic":
+        from api.traffic_command import run_traffic
+
+        return run_traffic(args)
     if args.command == "predict":
         from batch.command import predict_command
 
@@ -133,4 +138,5 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--config", help=config_help)
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
+    add_traffic_parser(commands, config_help)
     return parser
