@@ -100,6 +100,7 @@ class PredictPipeline:
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]
     ) -> list[bytes]:
+        started = time.perf_counter()
         rule, args = matched
         protocol = self.protocols[rule]
         served = environ.setdefault(SERVED_KEY, Served())
@@ -122,6 +123,7 @@ class PredictPipeline:
         if served.version is not None:
             headers = [*headers, (VERSION_HEADER, served.version)]
         start_response(status, [*content, ("Content-Length", str(len(body))), *headers])
+        shadow.note_primary(time.perf_counter() - started)
         return [body]
 
     def _predict(
