@@ -42,7 +42,8 @@ def _needs_z() -> DecisionTreeClassifier:
 
 def _slow() -> RandomForestClassifier:
     noisy = np.where((GRID * 37 % 1) >= 0.5, "high", "low")
-    return RandomForestClassifier(n_estimators=SLOW_TREES, random_state=0).fit(pd.DataFrame({"x": GRID}), noisy)
+    forest = RandomForestClassifier(n_estimators=SLOW_TREES, random_state=0)
+    return forest.fit(pd.DataFrame({"x": GRID}), noisy)
 
 
 def build_store(root: Path) -> Path:
