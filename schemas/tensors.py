@@ -101,8 +101,8 @@ def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
-    ``NumberColumn`` (api.column_json parses flat numbers straight into one), as ``BinaryData``
-    (api.v2_binary), else as a list."""
+    ``NumberColumn`` (api.protocols.column_json parses flat numbers straight into one), as ``BinaryData``
+    (api.protocols.v2_binary), else as a list."""
     if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")

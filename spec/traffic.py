@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from spec.names import as_name
+
 DEFAULT_SHADOW_TOLERANCE = 1e-6  # relative: a regressor's shadow agrees within it
 TRAFFIC_EXAMPLE = '{"1": 90, "2": 10}'
 TRAFFIC_KEYS = ("traffic", "shadow", "shadow_tolerance")  # a model's keys read here
@@ -24,13 +26,6 @@ class TrafficSpec:
     weights: Mapping[str, int] = field(default_factory=dict)  # empty: the default version serves
     shadow: str | None = None
     shadow_tolerance: float = DEFAULT_SHADOW_TOLERANCE
-
-
-def version_name(value: Any) -> str | None:
-    """A version key as config.yaml may write it (``"1"`` or an unquoted ``1``), else None."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        return None
-    return str(value)
 
 
 def parse_traffic(
@@ -61,10 +56,10 @@ def parse_weights(model: str, data: Any, versions: set[str], problems: list[str]
     weights: dict[str, int] = {}
     before = len(problems)
     for raw, weight in data.items():
-        version = version_name(raw)
+        version = as_name(raw, f"{where}: {raw!r}", problems)
         if version is None:
-            problems.append(f'{where}: {raw!r}: must be a version name such as "1" (quote version names)')
-        elif version in weights:
+            continue
+        if version in weights:
             problems.append(f"{where}: {version}: given twice")
         elif version not in versions:
             problems.append(f"{where}: {version}: '{version}' is not one of its versions")
@@ -85,9 +80,8 @@ def parse_weights(model: str, data: Any, versions: set[str], problems: list[str]
 def _parse_shadow(model: str, data: Any, versions: set[str], problems: list[str]) -> str | None:
     if data is None:
         return None
-    version = version_name(data)
+    version = as_name(data, f"{model}: shadow", problems)
     if version is None:
-        problems.append(f'{model}: shadow: must be a version name such as "3" (quote version names)')
         return None
     if version not in versions:
         problems.append(f"{model}: shadow: '{version}' is not one of its versions")

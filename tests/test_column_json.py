@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.column_json import SMALL_BODY_BYTES, parse_infer_body, parse_predict_body
+from api.protocols.column_json import SMALL_BODY_BYTES, parse_infer_body, parse_predict_body
 from schemas.envelope import NumberColumn
 
 INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from api import create_app
-from api.app import PREDICT_ROUTES
-from api.auth import is_protected
+from api.wsgi.app import PREDICT_ROUTES
+from api.wsgi.auth import is_protected
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving, wait_until
 

@@ -16,7 +16,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from api import create_app
-from api.column_json import SMALL_BODY_BYTES
+from api.protocols.column_json import SMALL_BODY_BYTES
 from tests.conftest import FLOWER_FEATURES, dump_model
 
 IRIS = {"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}
@@ -302,9 +302,9 @@ def test_token_guards_v2_models(tiny_store: Path) -> None:
 def test_a_bad_number_in_a_numeric_tensor_gets_the_predict_message(
     example_client: FlaskClient, bad: Any
 ) -> None:
-    """Numeric tensors are parsed straight into arrays (api.column_json); a bad value must still be
+    """Numeric tensors are parsed straight into arrays (api.protocols.column_json); a bad value must still be
     worded as /models words it, from the value as sent."""
-    columns = iris_columns(100)  # over api.column_json.SMALL_BODY_BYTES: the other columns are arrays
+    columns = iris_columns(100)  # over column_json.SMALL_BODY_BYTES: other columns are arrays
     columns["petal_width_cm"][57] = bad
     body = tensors(columns)
     body["inputs"][-1]["datatype"] = "FP64"
