@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 MAX_QUEUED_JOBS = 64  # per worker
 MAX_QUEUED_ROWS = 100_000  # per worker: the columns held for shadows
 MAX_AGE_S = 2.0  # a job not started by then is dropped: the worker is too busy for shadows
-BUSY_LIMIT = 0.8  # primaries and shadows, share of the last second past which shadows are shed
+BUSY_LIMIT = 0.6  # primaries and shadows, share of the last second past which shadows are shed
 SHADOW_LIMIT = 0.4  # shadows alone, share of the last second
 BUSY_TAU_S = 1.0  # time constant of the decayed sums
 
