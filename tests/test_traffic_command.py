@@ -32,9 +32,8 @@ def test_the_split_and_shadow_are_added_and_nothing_else_changes(
 ) -> None:
     before = config.read_text()
     assert main(["traffic", "penguins", "1=90", "2=10", "--shadow", "1", "--config", str(config)]) == 0
-    changes = [
-        line for line in difflib.ndiff(before.splitlines(), config.read_text().splitlines()) if line[:1] in "+-"
-    ]
+    diff = difflib.ndiff(before.splitlines(), config.read_text().splitlines())
+    changes = [line for line in diff if line[:1] in "+-"]
     assert changes == ['+     traffic: {"1": 90, "2": 10}', '+     shadow: "1"']
     out = capsys.readouterr().out
     assert "4 of 4 versions available" in out
