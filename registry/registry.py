@@ -147,12 +147,6 @@ class RegisteredModel:
             problems[traffic.shadow] = "failed, so it does not shadow requests"
         return problems
 
-    def route(self, routing_key: str | None = None) -> str:
-        """The version that serves a request naming none: drawn from the split (by ``routing_key``
-        when given), else the default version."""
-        split = self.split
-        return self.default_version if split is None else split.pick(routing_key)
-
     @functools.cached_property
     def aliases(self) -> dict[str, str]:
         """Every alias with its version, ``latest`` included (one dict, shared: read it only)."""
@@ -202,8 +196,13 @@ class Registry:
         return found
 
     def route(self, name: str, routing_key: str | None = None) -> ModelVersion:
-        """The available version that serves a request naming none (``RegisteredModel.route``)."""
-        return self.resolve_available(name, self.model(name).route(routing_key))
+        """The available version that serves a request naming none: drawn from the model's split
+        (by ``routing_key`` when given), else its default version."""
+        model = self.model(name)
+        split = model.split
+        if split is None:
+            return self.resolve_available(name, model.default_version)
+        return model.versions[split.pick(routing_key)]  # a split holds available versions only
 
     def all_versions(self) -> list[ModelVersion]:
         """Every version of every model, models in config order, versions lowest first."""
