@@ -135,16 +135,19 @@ class RegisteredModel:
         found = self.versions.get(self.spec.traffic.shadow or "")
         return found if found is not None and found.is_available else None
 
-    def traffic_problems(self) -> dict[str, str]:
-        """Why a weighted version takes no share, or the shadow does not run: {version: reason}."""
-        traffic = self.spec.traffic
-        problems = {
+    def excluded_versions(self) -> dict[str, str]:
+        """The versions with a traffic weight that take no share, and why."""
+        return {
             version: f"failed, so it takes none of its weight ({weight}); the others keep their proportions"
-            for version, weight in traffic.weights.items()
+            for version, weight in self.spec.traffic.weights.items()
             if weight > 0 and not self.versions[version].is_available
         }
-        if traffic.shadow is not None and self.shadow is None:
-            problems[traffic.shadow] = "failed, so it does not shadow requests"
+
+    def traffic_problems(self) -> list[str]:
+        """``version: reason`` for each weighted version that takes no share and a shadow that failed."""
+        problems = [f"{version}: {reason}" for version, reason in self.excluded_versions().items()]
+        if self.spec.traffic.shadow is not None and self.shadow is None:
+            problems.append(f"{self.spec.traffic.shadow}: failed, so it does not shadow requests")
         return problems
 
     @functools.cached_property

@@ -38,8 +38,6 @@ class Ready(MethodView):
             "reload_errors": [f"{v.model}/{v.version}: {v.reload_error}" for v in versions if v.reload_error],
             "reload_error": registry.reload_error,
             "traffic": [
-                f"{model.name}/{version}: {reason}"
-                for model in registry.models.values()
-                for version, reason in model.traffic_problems().items()
+                f"{m.name}/{problem}" for m in registry.models.values() for problem in m.traffic_problems()
             ],
         }

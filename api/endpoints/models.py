@@ -75,7 +75,7 @@ def describe_traffic(model: RegisteredModel) -> dict[str, Any] | None:
     return {
         "weights": dict(traffic.weights) or {model.default_version: 100},
         "shares": split.shares() if split is not None else {model.default_version: 100.0},
-        "excluded": model.traffic_problems(),
+        "excluded": model.excluded_versions(),
         "shadow": traffic.shadow,
         "shadow_status": model.versions[traffic.shadow].status if traffic.shadow is not None else None,
         "shadow_tolerance": traffic.shadow_tolerance,
