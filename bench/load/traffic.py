@@ -128,6 +128,8 @@ def shadow_runs(plain: Server, shadowed: Server, args: argparse.Namespace) -> di
         runs["shadow-sat"].append(run(shadowed.port, request, args.connections, args.seconds))
     rate = statistics.median(r.throughput for r in runs["plain-sat"]) / 2
     runs["sat-dropped"] = shadow_rows(shadowed)  # type: ignore[assignment]
+    for server in (plain, shadowed):  # the shadow ran little at saturation: warm it too
+        run(server.port, request, args.connections, 2.0, rate / 2)
     for rep in range(args.reps):
         log(f"half saturation ({rate:.0f} requests/s), repetition {rep + 1}")
         runs["plain-half"].append(run(plain.port, request, args.connections, args.seconds, rate))
@@ -172,7 +174,7 @@ def render(routed: dict[str, float], served: Counter, runs: dict[str, Any], rows
 
 
 def _ratios(ratios: list[float]) -> str:
-    return ", ".join(f"{r:.3f}" for r in ratios)
+    return ", ".join(f"{r:.3f}" for r in ratios) + f" (median {statistics.median(ratios):.3f})"
 
 
 def _rows(rows: dict[str, int]) -> str:
