@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from api.protocols.models import ModelsProtocol
+from api.wsgi.auth import is_protected
 from api.wsgi.pipeline import PredictPipeline, VersionConverter
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
@@ -94,7 +96,7 @@ def _generic_operation(rule: str, models: list[str], bodies: list[dict[str, str]
         "operationId": "predict_version" if with_version else "predict_default",
         "parameters": path_parameters(rule, models),
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-        "responses": _responses(),
+        "responses": _responses(rule),
     }
 
 
@@ -113,16 +115,21 @@ def path_parameters(rule: str, models: list[str]) -> list[dict[str, Any]]:
     return parameters
 
 
-def _responses() -> dict[str, Any]:
+def token_codes(codes: Iterable[int], path: str) -> tuple[int, ...]:
+    """``codes`` with 401 when the route table guards ``path`` (api.wsgi.routes), without it otherwise."""
+    return tuple(sorted({*codes, 401} if is_protected(path) else set(codes) - {401}))
+
+
+def _responses(path: str) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "One prediction per row, in request order",
             "content": {"application/json": {"schema": ref("PredictionResponse")}},
         }
     }
-    for code, description in ERROR_RESPONSES.items():
+    for code in token_codes(ERROR_RESPONSES, path):
         responses[str(code)] = {
-            "description": description,
+            "description": ERROR_RESPONSES[code],
             "content": {"application/json": {"schema": ref("Error")}},
         }
     return responses
@@ -182,7 +189,7 @@ def _operation(version: ModelVersion, row: str) -> dict[str, Any]:
                 }
             },
         },
-        "responses": _responses(),
+        "responses": _responses(f"/models/{version.model}/{version.version}/predict"),
     }
 
 

@@ -48,57 +48,53 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 bp = Blueprint("metrics", __name__)
 
 
+PER_VERSION = ("model", "version")
+# The help of each metric, by its name after ``model_registry_`` (docs/operations.md lists them).
+HELP = {
+    "requests_total": "Predict and infer requests by the version that served and status code",
+    "request_duration_seconds": "Time in the server per predict or infer request",
+    "rows_total": "Rows predicted",
+    "invalid_values_total": "Values rejected by validation, by feature",
+    "version_status": "1 for each version's current status (available or failed)",
+    "reloads_total": "Reloads of the config",
+    "shadow_rows_total": (
+        "Rows run through a shadow version, by how its answer compared with the version that served"
+        " (agree, disagree, error, or dropped when the worker shed the work)"
+    ),
+    "shadow_duration_seconds": "Time a shadow version took per request it ran (after the answer was sent)",
+    "connections_shed_total": (
+        "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
+        " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)"
+    ),
+    "bodies_refused_total": (
+        "Request bodies refused with a 503 because the worker held server.max_buffered_bytes"
+    ),
+}
+
+
+def _metric(kind: Any, name: str, labels: tuple[str, ...] = (), **options: Any) -> Any:
+    """A ``kind`` (Counter, Gauge, Histogram) named ``model_registry_<name>`` with its ``HELP``."""
+    return kind(f"model_registry_{name}", HELP[name], list(labels), **options)
+
+
 class Instruments:
     """The metrics of DESIGN section 5, created once per process (after the mode is chosen)."""
 
     def __init__(self) -> None:
-        self.requests = Counter(
-            "model_registry_requests_total",
-            "Predict and infer requests by the version that served and status code",
-            ["model", "version", "code"],
+        self.requests = _metric(Counter, "requests_total", (*PER_VERSION, "code"))
+        self.duration = _metric(Histogram, "request_duration_seconds", PER_VERSION, buckets=LATENCY_BUCKETS)
+        self.rows = _metric(Counter, "rows_total", PER_VERSION)
+        self.invalid_values = _metric(Counter, "invalid_values_total", (*PER_VERSION, "feature"))
+        status_labels = (*PER_VERSION, "status")
+        self.version_status = _metric(Gauge, "version_status", status_labels, multiprocess_mode="livemax")
+        self.shadow_rows = _metric(Counter, "shadow_rows_total", ("model", "version", "shadow", "result"))
+        self.shadow_duration = _metric(
+            Histogram, "shadow_duration_seconds", ("model", "shadow"), buckets=LATENCY_BUCKETS
         )
-        self.duration = Histogram(
-            "model_registry_request_duration_seconds",
-            "Time in the server per predict or infer request",
-            ["model", "version"],
-            buckets=LATENCY_BUCKETS,
-        )
-        self.rows = Counter("model_registry_rows_total", "Rows predicted", ["model", "version"])
-        self.invalid_values = Counter(
-            "model_registry_invalid_values_total",
-            "Values rejected by validation, by feature",
-            ["model", "version", "feature"],
-        )
-        self.version_status = Gauge(
-            "model_registry_version_status",
-            "1 for each version's current status (available or failed)",
-            ["model", "version", "status"],
-            multiprocess_mode="livemax",
-        )
-        self.shadow_rows = Counter(
-            "model_registry_shadow_rows_total",
-            "Rows run through a shadow version, by how its answer compared with the version that served"
-            " (agree, disagree, error, or dropped when the worker shed the work)",
-            ["model", "version", "shadow", "result"],
-        )
-        self.shadow_duration = Histogram(
-            "model_registry_shadow_duration_seconds",
-            "Time a shadow version took per request it ran (after the answer was sent)",
-            ["model", "shadow"],
-            buckets=LATENCY_BUCKETS,
-        )
-        self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
-        self.shed = Counter(
-            "model_registry_connections_shed_total",
-            "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
-            " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)",
-            ["reason"],
-        )
-        self.refused = Counter(
-            "model_registry_bodies_refused_total",
-            "Request bodies refused with a 503 because the worker held server.max_buffered_bytes",
-        )
-        # labels() checks the values and takes a lock on every call (about 1.5 µs); each series
+        self.reloads = _metric(Counter, "reloads_total", ("result",))
+        self.shed = _metric(Counter, "connections_shed_total", ("reason",))
+        self.refused = _metric(Counter, "bodies_refused_total")
+        # labels() checks the values and takes a lock on every call; each series
         # is looked up once. The keys are served versions, our own status codes and declared
         # features, so this stays as small as the config.
         self._series: dict[tuple[Any, tuple[str, ...]], Any] = {}

@@ -16,15 +16,13 @@ from types import MappingProxyType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
-from api.protocols.encoding import JSON_CONTENT, Headers
-from api.protocols.encoding import JSON_HEADER as JSON_HEADER  # api.wsgi.dispatch answers with it too
+from api.protocols.encoding import Headers
 from api.protocols.models import PredictProtocol
 from api.server import shadow
 from api.wsgi.body import read_json_body
-from api.wsgi.errors import describe_error
+from api.wsgi.errors import error_answer
 from registry.chain import predict_request
 from registry.registry import ModelVersion, Registry
 from registry.shadow import ShadowJob
@@ -75,8 +73,8 @@ class PredictPipeline:
         )
         # Bound once: the routes depend on the path alone, never on the host or scheme.
         self._adapter = self.url_map.bind("localhost")
-        # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
-        # and again; the cache is bounded, so paths that never repeat cost only a miss.
+        # werkzeug's matching is costly next to a one-row request, and a server sees the same few
+        # paths again and again; the cache is bounded, so paths that never repeat cost only a miss.
         self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
 
     def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:
@@ -114,15 +112,13 @@ class PredictPipeline:
                 found = self.registry.resolve_available(args["name"], version)
             served.model, served.version = found.model, found.version
             body, content = self._predict(environ, protocol, found, served, routed=version is None)
-            status, headers = "200 OK", []
+            status, headers = "200 OK", [*content, ("Content-Length", str(len(body)))]
         except Exception as error:  # every failure leaves through the one renderer
             served.rejected = getattr(error, "rejected", {})
-            code, message, errors, headers = describe_error(error)
-            body, content = protocol.render_error(code, message, errors), JSON_CONTENT
-            status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
+            status, headers, body = error_answer(error, protocol.render_error)
         if served.version is not None:
             headers = [*headers, (VERSION_HEADER, served.version)]
-        start_response(status, [*content, ("Content-Length", str(len(body))), *headers])
+        start_response(status, headers)
         shadow.note_primary(time.perf_counter() - started)
         return [body]
 
