@@ -19,15 +19,14 @@ import itertools
 import math
 import random
 from collections.abc import Mapping
+from typing import Any
 
 _SPAN = float(1 << 64)
 
 
-def key_point(model: str, version: str, key: str) -> float:
-    """(model, version, key) as a point in (0, 1): blake2b's first 8 bytes, centred in their cell."""
-    data = f"{model}\x00{version}\x00{key}".encode("utf-8", "surrogatepass")
-    digest = hashlib.blake2b(data, digest_size=8).digest()
-    return (int.from_bytes(digest, "big") + 0.5) / _SPAN
+def _hasher(model: str, version: str) -> Any:
+    """blake2b fed with (model, version): a copy of it takes the key."""
+    return hashlib.blake2b(f"{model}\x00{version}\x00".encode("utf-8", "surrogatepass"), digest_size=8)
 
 
 class Split:
@@ -41,6 +40,7 @@ class Split:
         self.versions = tuple(self.weights)
         self.total = sum(self.weights.values())
         self._bounds = list(itertools.accumulate(self.weights.values()))
+        self._hashers = [(v, _hasher(model, v), weight) for v, weight in self.weights.items()]
 
     def pick(self, key: str | None = None) -> str:
         """The version for one request: by ``key`` when given, else drawn by weight."""
@@ -48,9 +48,12 @@ class Split:
             return self.versions[0]
         if key is None:
             return self.versions[bisect.bisect_right(self._bounds, random.random() * self.total)]
+        data = key.encode("utf-8", "surrogatepass")
         best, best_score = self.versions[0], math.inf
-        for version, weight in self.weights.items():
-            score = -math.log(key_point(self.model, version, key)) / weight
+        for version, prefix, weight in self._hashers:
+            hasher = prefix.copy()
+            hasher.update(data)  # the hash of (model, version, key) as a point u in (0, 1)
+            score = -math.log((int.from_bytes(hasher.digest(), "big") + 0.5) / _SPAN) / weight
             if score < best_score:
                 best, best_score = version, score
         return best
