@@ -68,5 +68,5 @@ def predict_valid_rows(
     envelope, context = decoder.envelope(payload, version)
     partition = version.validator.partition(envelope, max_json_depth)
     columns = partition.columns
-    outputs = None if columns is None else version.predictor.predict(columns)
+    outputs = None if columns is None or not len(partition.rows) else version.predictor.predict(columns)
     return outputs, context, partition
