@@ -87,7 +87,7 @@ def _generic_operation(rule: str, models: list[str], bodies: list[dict[str, str]
     with_version = "<version:version>" in rule
     summary = "Predict with a version or an alias (latest, stable, ...)"
     if not with_version:
-        summary = "Predict with the model's default version"
+        summary = "Predict with the default version, or one drawn from the model's traffic split"
     body = {"anyOf": bodies, "description": GENERIC_NOTE}
     return {
         "tags": ["predict"],
@@ -109,6 +109,9 @@ def path_parameters(rule: str, models: list[str]) -> list[dict[str, Any]]:
     if "<version:version>" in rule:
         version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
         parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
+    elif rule.endswith(("/predict", "/infer")):
+        key = {"type": "string", "description": "Picks the version of a traffic split by a stable hash"}
+        parameters.append({"name": "X-Routing-Key", "in": "header", "required": False, "schema": key})
     return parameters
 
 

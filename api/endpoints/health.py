@@ -37,4 +37,7 @@ class Ready(MethodView):
             "failed": failed,
             "reload_errors": [f"{v.model}/{v.version}: {v.reload_error}" for v in versions if v.reload_error],
             "reload_error": registry.reload_error,
+            "traffic": [
+                f"{m.name}/{problem}" for m in registry.models.values() for problem in m.traffic_problems()
+            ],
         }

@@ -40,6 +40,7 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from api.wsgi.pipeline import SERVED_KEY, Served, StartResponse
 from registry.registry import AVAILABLE, FAILED, Registry
+from registry.shadow import DROPPED, RESULTS, ShadowJob, ShadowOutcome
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -56,6 +57,11 @@ HELP = {
     "invalid_values_total": "Values rejected by validation, by feature",
     "version_status": "1 for each version's current status (available or failed)",
     "reloads_total": "Reloads of the config",
+    "shadow_rows_total": (
+        "Rows run through a shadow version, by how its answer compared with the version that served"
+        " (agree, disagree, error, or dropped when the worker shed the work)"
+    ),
+    "shadow_duration_seconds": "Time a shadow version took per request it ran (after the answer was sent)",
     "connections_shed_total": (
         "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
         " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)"
@@ -81,6 +87,10 @@ class Instruments:
         self.invalid_values = _metric(Counter, "invalid_values_total", (*PER_VERSION, "feature"))
         status_labels = (*PER_VERSION, "status")
         self.version_status = _metric(Gauge, "version_status", status_labels, multiprocess_mode="livemax")
+        self.shadow_rows = _metric(Counter, "shadow_rows_total", ("model", "version", "shadow", "result"))
+        self.shadow_duration = _metric(
+            Histogram, "shadow_duration_seconds", ("model", "shadow"), buckets=LATENCY_BUCKETS
+        )
         self.reloads = _metric(Counter, "reloads_total", ("result",))
         self.shed = _metric(Counter, "connections_shed_total", ("reason",))
         self.refused = _metric(Counter, "bodies_refused_total")
@@ -204,6 +214,40 @@ def record_shed(reason: str) -> None:
 def record_refused() -> None:
     """Count a body refused for want of buffer room (api.server.buffers)."""
     instruments().refused.inc()
+
+
+def record_shadow(job: ShadowJob, outcome: ShadowOutcome) -> None:
+    """Count a shadow job's rows by result, and time it unless it was dropped (api.shadow)."""
+    tools = instruments()
+    model, version, shadow = job.primary.model, job.primary.version, job.shadow.version
+    for result, rows in outcome.counts.items():
+        if rows:
+            tools.series(tools.shadow_rows, model, version, shadow, result).inc(rows)
+    if DROPPED not in outcome.counts:
+        tools.series(tools.shadow_duration, model, shadow).observe(outcome.seconds)
+
+
+def shadow_rows(model: str, shadow: str) -> dict[str, int]:
+    """Rows the ``shadow`` of ``model`` has seen so far by result, summed over workers and over the
+    versions that served."""
+    counts = dict.fromkeys(RESULTS, 0)
+    for metric in _collected():
+        if metric.name != "model_registry_shadow_rows":
+            continue
+        for sample in metric.samples:
+            labels = sample.labels
+            if sample.name.endswith("_total") and labels["model"] == model and labels["shadow"] == shadow:
+                counts[labels["result"]] = counts.get(labels["result"], 0) + int(sample.value)
+    return counts
+
+
+def _collected() -> Iterable[Any]:
+    """Every metric as a scrape would read it: this process's, or every worker's under gunicorn."""
+    instruments()
+    path = multiprocess_dir()
+    if path is None:
+        return REGISTRY.collect()
+    return multiprocess.MultiProcessCollector(None, path).collect()
 
 
 class MetricsHook:

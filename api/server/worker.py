@@ -48,7 +48,7 @@ from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
 from api.observability.metrics import record_refused, record_shed
-from api.server import buffers, connections, http_errors, one_write
+from api.server import buffers, connections, http_errors, one_write, shadow
 from api.server.connections import BUSY, WAITING, ConnectionShed, ConnectionTable
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class RegistryWorker(GeventWorker):
         self.error_writer = http_errors.install()
         one_write.install()
         connections.install(ConnectionTable(high_water(self.cfg.worker_connections), record_shed))
+        shadow.install(shadow.ShadowRunner())
         super().init_process()
 
     def limit_buffers(self, max_bytes: int) -> None:
