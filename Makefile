@@ -12,7 +12,7 @@ ARTIFACTS := model_store/iris/1/model.joblib model_store/penguins/1/model.joblib
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: serve reload test check lint bench soak attack examples install clean image
+.PHONY: serve reload test check lint bench bench-traffic soak attack examples install clean image
 
 # make serve WATCH=1 reloads whenever config.yaml changes; make reload (from another terminal) sends
 # SIGHUP to the server make serve started, whose PID is in $(PID_FILE) while it runs.
@@ -36,6 +36,10 @@ check: $(INSTALLED) $(ARTIFACTS)
 # Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
 bench: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+# What a traffic split and a shadow cost (bench/load/traffic.py); report in bench/results/traffic.md.
+bench-traffic: $(INSTALLED_DEV) $(ARTIFACTS)
+	$(BIN)/python -m bench.load.traffic $(BENCH_ARGS)
 
 # Ten minutes of mixed good and bad requests against --workers 2, with one reload in the middle;
 # fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".

@@ -7,12 +7,14 @@ Columns use pandas' nullable dtypes, so an integer column with an empty cell sta
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -49,7 +51,10 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
     """The file's rows, ``chunk_rows`` at a time; ``text_columns`` of a CSV are kept as text."""
     kind = format_of(path)
     if kind == "parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+        file = pq.ParquetFile(path)
+        # a file of no rows has no batch: its columns, empty, so that OUT has them too
+        empty = [] if file.metadata.num_rows else [file.schema_arrow.empty_table()]
+        for batch in itertools.chain(file.iter_batches(batch_size=chunk_rows), empty):
             yield batch.to_pandas(types_mapper=_nullable_dtype)
         return
     if kind == "jsonl":
@@ -60,8 +65,8 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
     chunks = pd.read_csv(
         source,
         chunksize=chunk_rows,
-        # Arrow text straight from the parser, several times faster than the "string" dtype's
-        # Python strings; each column then becomes a "string" one without a copy
+        # Arrow text straight from the parser, faster than the "string" dtype's Python strings;
+        # each column then becomes a "string" one without a copy
         dtype={name: _ARROW_TEXT for name in text},
         keep_default_na=False,  # only an empty cell is missing: "NA" may well be a category
         na_values=[""],
@@ -113,10 +118,27 @@ def _json_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def count_rows(path: str) -> int | None:
-    """The number of rows when the file says so cheaply (Parquet), else ``None``."""
-    if path != STDIO and format_of(path) == "parquet":
+    """The number of rows, as far as it is cheap to know: a Parquet file's metadata holds it; a CSV
+    file has a row per line after its header, a JSON Lines file one per line (more lines than rows
+    when a quoted CSV cell spans lines or lines are blank). ``None`` for stdin."""
+    if path == STDIO:
+        return None
+    kind = format_of(path)
+    if kind == "parquet":
         return pq.ParquetFile(path).metadata.num_rows
-    return None
+    lines = count_lines(path)
+    return max(lines - 1, 0) if kind == "csv" else lines
+
+
+def count_lines(path: str, block: int = 1 << 20) -> int:
+    """The lines of a file, the last one counted without its line break: its bytes read a block at
+    a time, newlines counted by ``bytes.count``."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as file:
+        while data := file.read(block):
+            lines += data.count(b"\n")
+            last = data[-1:]
+    return lines + (last != b"\n")
 
 
 class ChunkWriter(Protocol):
@@ -131,7 +153,7 @@ def open_writer(path: str, into: Path | None = None) -> ChunkWriter:
     kind = format_of(path)
     file = str(into) if into is not None else path
     if kind == "jsonl":
-        return JsonLinesChunkWriter(open(file, "w", encoding="utf-8"))
+        return JsonLinesChunkWriter(open(file, "wb"))
     if kind == "parquet":
         return ArrowChunkWriter(path, partial(pq.ParquetWriter, file))
     sink = sys.stdout.buffer if path == STDIO else file
@@ -139,23 +161,34 @@ def open_writer(path: str, into: Path | None = None) -> ChunkWriter:
 
 
 class JsonLinesChunkWriter:
-    """One JSON object per row; missing values as ``null``, floats to 15 significant digits."""
+    """One JSON object per row, written by orjson: missing values as ``null``, integers without a
+    fraction, booleans as ``true``/``false``, floats in their shortest round-trip form (as CSV's)."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
 
     def write(self, frame: pd.DataFrame) -> None:
-        if len(frame):
-            text = frame.to_json(orient="records", lines=True, double_precision=15)
-            self.stream.write(text if text.endswith("\n") else text + "\n")
+        names = [str(name) for name in frame.columns]
+        columns = [frame[name].to_numpy(dtype=object, na_value=None).tolist() for name in frame.columns]
+        rows = (dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True))
+        self.stream.write(b"".join([orjson.dumps(row, default=_json_default) + b"\n" for row in rows]))
 
     def close(self) -> None:
         self.stream.close()
 
 
+def _json_default(value: Any) -> Any:
+    """A value orjson has no rule for (a numpy scalar or a timestamp in a column passed through)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
 class ArrowChunkWriter:
-    """CSV or Parquet through Arrow's writers (CSV floats in their shortest round-trip form, several
-    times faster than pandas' ``to_csv``). Every chunk is cast to the schema of the first non-empty
+    """CSV or Parquet through Arrow's writers (CSV floats in their shortest round-trip form, faster
+    than pandas' ``to_csv``). Every chunk is cast to the schema of the first non-empty
     one, since pandas infers each chunk's types on its own."""
 
     def __init__(self, path: str, open_sink: Callable[[pa.Schema], Any]) -> None:

@@ -1,4 +1,4 @@
-"""``model-registry serve``, ``model-registry check`` and ``model-registry add``."""
+"""``model-registry serve``, ``check``, ``add``, ``predict`` and ``traffic``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from api.observability.logs import FORMATS, configure_logging
 from cli.add_arguments import add_parser
 from cli.check import EXIT_CONFIG_ERROR, check, describe_line
 from cli.predict_arguments import add_predict_parser
+from cli.traffic import add_traffic_parser
 from registry.registry import Registry
 from spec.config import CONFIG_ENV, default_config_path, read_config
 from spec.errors import ConfigError
@@ -29,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cli.add import run_add
 
         return run_add(args)
+    if args.command == "traffic":
+        from cli.traffic import run_traffic
+
+        return run_traffic(args)
     if args.command == "predict":
         from cli.predict import predict_command
 
@@ -149,4 +154,5 @@ def _parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--config", help=config_help)
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
+    add_traffic_parser(commands, config_help)
     return parser

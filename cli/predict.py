@@ -6,6 +6,7 @@ cannot be read or an output or errors path that is the input or each other (batc
 interrupted (Ctrl-C) and 143 when terminated (SIGTERM), as a shell reports a command killed by
 either. The output file, and the errors file, appear only once every row is written
 (batch.staging): a run that stops early leaves neither, and leaves earlier ones as they were.
+A run that finishes (0 or 1) ends stderr with one summary line (batch.progress).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from collections.abc import Iterator
 from typing import IO
 
 import pandas as pd
-from tqdm import tqdm
 
 from batch.formats import READ_ERRORS, STDIO, BatchUsageError, count_rows, format_of, open_writer, read_chunks
 from batch.paths import refuse_clashing_paths, refuse_unreadable, refuse_unwritable
+from batch.progress import Progress
 from batch.scoring import ChunkScorer
 from batch.staging import StagedOutput
 from batch.stopping import Stopped, StopSignals
@@ -74,13 +75,7 @@ def score_file(
         errors = open(staged_errors.staged, "w", encoding="utf-8")
     else:  # ``--errors -`` is stdout (OUT is then a file: batch.paths), the default stderr
         errors = sys.stdout if errors_path == STDIO else sys.stderr
-    progress = tqdm(
-        total=_counted_rows(source),
-        unit=" rows",
-        unit_scale=True,
-        file=sys.stderr,
-        disable=not sys.stderr.isatty(),
-    )
+    progress = Progress(sys.stderr, _counted_rows(source) if sys.stderr.isatty() else None)
     staged = None if target == STDIO else StagedOutput.beside(target)
     writer, first_row, failed, finished, read_all = None, 0, 0, False, False
     try:
@@ -93,7 +88,7 @@ def score_file(
             _report(scored.errors, errors, progress)
             first_row += len(chunk)
             failed += len(scored.errors)
-            progress.update(len(chunk))
+            progress.update(len(scored.frame), len(scored.errors))
         if writer is not None:
             writer.close()
             finished = True
@@ -103,7 +98,10 @@ def score_file(
     except OSError as exc:  # a full disk, say: the folders were checked before anything was read
         raise BatchUsageError(f"writing failed from row {first_row}: {exc.strerror or exc}") from exc
     finally:
-        progress.close()
+        if finished:
+            progress.finish()
+        else:
+            progress.close()
         if writer is not None and not finished:
             with contextlib.suppress(Exception):  # what stopped the run is the error to report
                 writer.close()
@@ -115,6 +113,7 @@ def score_file(
                 stage.publish()
             elif stage is not None:
                 stage.discard()
+    print(progress.summary(_stream_name(target), _listed(errors_path)), file=sys.stderr)
     return EXIT_ROWS_FAILED if failed else 0
 
 
@@ -155,10 +154,20 @@ def _unreadable(source: str, exc: Exception) -> BatchUsageError:
     return BatchUsageError(f"cannot read {name}: {problem}")
 
 
-def _report(errors: list[tuple[int, str]], stream: IO[str], progress: tqdm) -> None:
+def _report(errors: list[tuple[int, str]], stream: IO[str], progress: Progress) -> None:
     """One ``Row N: message`` line per failed row, the API's message on one line."""
-    if not errors:
-        return
-    text = "".join(f"Row {row}: {' '.join(message.splitlines())}\n" for row, message in errors)
-    with progress.external_write_mode(file=stream):
-        stream.write(text)
+    if errors:
+        text = "".join(f"Row {row}: {' '.join(message.splitlines())}\n" for row, message in errors)
+        progress.write(text, stream)
+
+
+def _stream_name(path: str) -> str:
+    """OUT as the summary names it: ``stdout`` for ``-``."""
+    return "stdout" if path == STDIO else path
+
+
+def _listed(errors_path: str | None) -> str:
+    """Where the summary says failed rows are listed: ``above`` (stderr), ``on stdout``, ``in FILE``."""
+    if errors_path is None:
+        return "above"
+    return "on stdout" if errors_path == STDIO else f"in {errors_path}"

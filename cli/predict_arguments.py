@@ -18,7 +18,8 @@ def add_predict_parser(commands: argparse._SubParsersAction, config_help: str) -
         description="Score a file with no server, through the same validation as the API. Rows that "
         "fail are left out of OUT and written to ERRFILE as 'Row N: message', N counting data rows "
         "from 0 (a CSV header line does not count), as the API's row indices do. Input columns that "
-        "are not features (an id, say) are kept in OUT and not validated. Exit status 0: every row "
+        "are not features (an id, say) are kept in OUT and not validated; the others take the types "
+        "their features declare. A summary line ends stderr. Exit status 0: every row "
         "scored; 1: some rows failed validation; 2: usage or config error, an input that cannot be read, "
         "or an OUT or ERRFILE that is INPUT or each other (nothing is written then).",
     )

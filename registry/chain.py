@@ -12,12 +12,12 @@ every bad one described).
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from registry.inference import Outputs
 from registry.registry import ModelVersion
 from schemas.envelope import Envelope
-from schemas.validation import Partition
+from schemas.validation import Columns, Partition
 from spec.config import ServerSettings
 from spec.errors import TooManyRowsError
 
@@ -33,11 +33,21 @@ class Decoder(Protocol[Context]):
         ...
 
 
+class Predicted(NamedTuple, Generic[Context]):
+    """A request's outputs, the decoder's context, its number of rows and its validated columns
+    (which a shadow version runs again)."""
+
+    outputs: Outputs
+    context: Context
+    rows: int
+    columns: Columns
+
+
 def predict_request(
     version: ModelVersion, payload: Any, decoder: Decoder[Context], settings: ServerSettings
-) -> tuple[Outputs, Context, int]:
-    """The outputs for every row of a request to an available version, the decoder's context, and
-    the number of rows.
+) -> Predicted[Context]:
+    """The outputs for every row of a request to an available version, the decoder's context, the
+    number of rows and the validated columns.
 
     Raises the domain error of the step that refuses it: the decoder's, ``TooManyRowsError`` past
     ``server.max_rows``, ``InvalidInputError`` naming the bad rows, ``PredictionError``.
@@ -47,7 +57,7 @@ def predict_request(
     if n_rows > settings.max_rows:
         raise TooManyRowsError(n_rows, settings.max_rows)
     columns = version.validator.validate(envelope, settings.max_json_depth)
-    return version.predictor.predict(columns), context, n_rows
+    return Predicted(version.predictor.predict(columns), context, n_rows, columns)
 
 
 def predict_valid_rows(
@@ -58,5 +68,5 @@ def predict_valid_rows(
     envelope, context = decoder.envelope(payload, version)
     partition = version.validator.partition(envelope, max_json_depth)
     columns = partition.columns
-    outputs = None if columns is None else version.predictor.predict(columns)
+    outputs = None if columns is None or not len(partition.rows) else version.predictor.predict(columns)
     return outputs, context, partition

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,3 +172,40 @@ def _dump(yaml: YAML, document: Any) -> str:
     out = io.StringIO()
     yaml.dump(document, out)
     return out.getvalue()
+
+
+_KEEP = object()  # set_traffic: leave the shadow as it is
+
+
+def set_traffic(
+    text: str, model: str, weights: Mapping[str, int] | None, shadow: str | None | object = _KEEP
+) -> EditedConfig:
+    """``text`` with ``models.<model>.traffic`` set to ``weights`` (None: left as it is) and its
+    ``shadow`` set to a version, removed (None), or left (``KEEP_SHADOW``). Raises ``ValueError``
+    if the file has no such model."""
+    yaml, layout_kept = _yaml_for(text)
+    document = yaml.load(text)
+    models = document.get("models") if isinstance(document, dict) else None
+    entry = models.get(model) if isinstance(models, dict) else None
+    if not isinstance(entry, dict):
+        raise ValueError(f"the file has no model '{model}'")
+    if weights is not None:
+        split = CommentedMap((DoubleQuotedScalarString(v), w) for v, w in weights.items())
+        split.fa.set_flow_style()
+        _set_before_versions(entry, "traffic", split)
+    if shadow is None:
+        entry.pop("shadow", None)
+    elif shadow is not _KEEP:
+        _set_before_versions(entry, "shadow", DoubleQuotedScalarString(str(shadow)))
+    return EditedConfig(_dump(yaml, document), layout_kept)
+
+
+def _set_before_versions(entry: CommentedMap, key: str, value: Any) -> None:
+    """Set ``key``, a new key going just above ``versions:`` (the blank line after a model stays)."""
+    if key in entry or "versions" not in entry:
+        entry[key] = value
+    else:
+        entry.insert(list(entry).index("versions"), key, value)
+
+
+KEEP_SHADOW = _KEEP

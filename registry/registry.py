@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from registry.traffic import Split, effective_split
 from schemas.validation import RequestValidator
 from spec.config import LATEST, ModelSpec, RegistryConfig, VersionSpec
 from spec.errors import UnknownModelError, UnknownVersionError, VersionUnavailableError
@@ -122,6 +123,34 @@ class RegisteredModel:
         return self.spec.default_version or self.latest_version
 
     @functools.cached_property
+    def split(self) -> Split | None:
+        """How requests that name no version are shared among the available versions of the
+        configured weights; None without ``traffic:``, or when none of its versions is available."""
+        available = {v for v, found in self.versions.items() if found.is_available}
+        return effective_split(self.name, self.spec.traffic.weights, available)
+
+    @functools.cached_property
+    def shadow(self) -> ModelVersion | None:
+        """The available version that shadows requests naming no version, if any."""
+        found = self.versions.get(self.spec.traffic.shadow or "")
+        return found if found is not None and found.is_available else None
+
+    def excluded_versions(self) -> dict[str, str]:
+        """The versions with a traffic weight that take no share, and why."""
+        return {
+            version: f"failed, so it takes none of its weight ({weight}); the others keep their proportions"
+            for version, weight in self.spec.traffic.weights.items()
+            if weight > 0 and not self.versions[version].is_available
+        }
+
+    def traffic_problems(self) -> list[str]:
+        """``version: reason`` for each weighted version that takes no share and a shadow that failed."""
+        problems = [f"{version}: {reason}" for version, reason in self.excluded_versions().items()]
+        if self.spec.traffic.shadow is not None and self.shadow is None:
+            problems.append(f"{self.spec.traffic.shadow}: failed, so it does not shadow requests")
+        return problems
+
+    @functools.cached_property
     def aliases(self) -> dict[str, str]:
         """Every alias with its version, ``latest`` included (one dict, shared: read it only)."""
         return {**self.spec.aliases, LATEST: self.latest_version}
@@ -168,6 +197,15 @@ class Registry:
         if not found.is_available:
             raise VersionUnavailableError(found.model, found.version, found.reason or "")
         return found
+
+    def route(self, name: str, routing_key: str | None = None) -> ModelVersion:
+        """The available version that serves a request naming none: drawn from the model's split
+        (by ``routing_key`` when given), else its default version."""
+        model = self.model(name)
+        split = model.split
+        if split is None:
+            return self.resolve_available(name, model.default_version)
+        return model.versions[split.pick(routing_key)]  # a split holds available versions only
 
     def all_versions(self) -> list[ModelVersion]:
         """Every version of every model, models in config order, versions lowest first."""

@@ -68,8 +68,41 @@ class ModelListSchema(Schema):
     models = fields.List(fields.Nested(ModelSummarySchema), required=True)
 
 
+class TrafficSchema(Schema):
+    weights = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "The configured split of requests that name no version"},
+    )
+    shares = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "Percent of them each version serves now (failed versions get none)"},
+    )
+    excluded = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Versions with a weight that take no share, and why"},
+    )
+    shadow = fields.String(allow_none=True, metadata={"description": "The version that shadows them"})
+    shadow_status = fields.String(allow_none=True)
+    shadow_tolerance = fields.Float()
+    shadow_rows = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        allow_none=True,
+        metadata={"description": "Rows the shadow saw so far (all workers): agree, disagree, error, dropped"},
+    )
+    agreement = fields.Float(
+        allow_none=True, metadata={"description": "agree / (agree + disagree) so far; null before any row"}
+    )
+
+
 class ModelDetailSchema(ModelSummarySchema):
     versions = fields.List(fields.Nested(VersionStatusSchema), required=True)
+    traffic = fields.Nested(
+        TrafficSchema, allow_none=True, metadata={"description": "The split and the shadow; null without"}
+    )
     reload_error = fields.String(
         allow_none=True,
         metadata={"description": "Why the last reload of the config failed (nothing changed)"},
@@ -109,4 +142,8 @@ class HealthSchema(Schema):
         },
     )
     reload_error = fields.String(allow_none=True, metadata={"description": "Why the last reload failed"})
+    traffic = fields.List(
+        fields.String(),
+        metadata={"description": "Traffic weights a failed version cannot take, and shadows that cannot run"},
+    )
     message = fields.String(allow_none=True, metadata={"description": "Set when there are no models yet"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,6 +12,9 @@ import yaml
 
 from spec.errors import ConfigError
 from spec.features import unknown_keys
+from spec.names import as_name
+from spec.names import name_problem as name_problem  # registry.registration checks names with it
+from spec.traffic import TRAFFIC_KEYS, TrafficSpec, parse_traffic
 from spec.version_spec import VersionSpec, parse_version
 from spec.versions import sort_versions
 
@@ -27,21 +29,20 @@ BUFFERED_BODIES = 2  # server.max_buffered_bytes defaults to this many max_body_
 # where an artifact should be is refused before the master reads it.
 DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
 
-# Matched with fullmatch: '$' would also accept a name ending in a newline.
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _TOP_KEYS = {"store", "models", "server"}
-_MODEL_KEYS = {"description", "default_version", "aliases", "versions"}
+_MODEL_KEYS = {"description", "default_version", "aliases", "versions", *TRAFFIC_KEYS}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A named model: its versions (lowest first), aliases and default version."""
+    """A named model: its versions (lowest first), aliases, default version and traffic split."""
 
     name: str
     versions: tuple[VersionSpec, ...]
     description: str = ""
     default_version: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
+    traffic: TrafficSpec = TrafficSpec()
 
 
 @dataclass(frozen=True)
@@ -133,26 +134,6 @@ def parse_config(data: Any, path: Path) -> RegistryConfig:
     )
 
 
-def _as_name(value: Any, what: str, problems: list[str]) -> str | None:
-    """Version keys and alias targets may be written unquoted as integers; floats are ambiguous."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        problems.append(f'{what}: must be a string such as "1" (quote version names)')
-        return None
-    text = str(value)
-    problem = name_problem(text, what)
-    if problem:
-        problems.append(problem)
-        return None
-    return text
-
-
-def name_problem(text: str, what: str) -> str | None:
-    """Why ``text`` cannot name a model, version or alias (``what`` says which), or None."""
-    if not _NAME.fullmatch(text):
-        return f"{what}: {text!r} may hold only letters, digits, '_', '.' and '-'"
-    return None
-
-
 def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
     if not isinstance(data, dict):
         problems.append("server: must be a mapping")
@@ -177,7 +158,7 @@ def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
 
 
 def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | None:
-    name = _as_name(raw_name, f"model {raw_name!r}", problems)
+    name = as_name(raw_name, f"model {raw_name!r}", problems)
     if name is None:
         return None
     if not isinstance(data, dict):
@@ -195,7 +176,7 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
     names = {str(v) for v in raw_versions}
     versions: dict[str, VersionSpec] = {}
     for raw_version, version_data in raw_versions.items():
-        version = _as_name(raw_version, f"{name}: versions: {raw_version!r}", problems)
+        version = as_name(raw_version, f"{name}: versions: {raw_version!r}", problems)
         if version == RESERVED_VERSION:
             problems.append(f"{name}: versions: {RESERVED_VERSION}: {RESERVED_VERSION_REASON}")
             continue
@@ -205,12 +186,13 @@ def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | N
                 versions[version] = spec
     default = data.get("default_version")
     if default is not None:
-        default = _as_name(default, f"{name}: default_version", problems)
+        default = as_name(default, f"{name}: default_version", problems)
         if default is not None and default not in names:
             problems.append(f"{name}: default_version: '{default}' is not one of its versions")
     aliases = _parse_aliases(name, data.get("aliases", {}), names, problems)
+    traffic = parse_traffic(name, data, names, problems)
     ordered = tuple(versions[v] for v in sort_versions(versions))
-    return ModelSpec(name, ordered, description, default, aliases)
+    return ModelSpec(name, ordered, description, default, aliases, traffic)
 
 
 def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str]) -> dict[str, str]:
@@ -219,8 +201,8 @@ def _parse_aliases(model: str, data: Any, versions: set[str], problems: list[str
         return {}
     aliases: dict[str, str] = {}
     for raw_alias, target in data.items():
-        alias = _as_name(raw_alias, f"{model}: aliases: {raw_alias!r}", problems)
-        version = _as_name(target, f"{model}: aliases: {raw_alias}", problems)
+        alias = as_name(raw_alias, f"{model}: aliases: {raw_alias!r}", problems)
+        version = as_name(target, f"{model}: aliases: {raw_alias}", problems)
         if alias is None or version is None:
             continue
         if alias == RESERVED_VERSION:

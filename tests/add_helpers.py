@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from flask.testing import FlaskClient
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
@@ -63,12 +63,22 @@ def loan_frame(rows: int = 80) -> tuple[pd.DataFrame, np.ndarray]:
 def train_loans() -> Pipeline:
     """An ordinal encoder for the grade beside passed-through numbers, then gradient boosting."""
     frame, target = loan_frame()
-    encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
-    columns = ColumnTransformer(
-        [("grade", encode, ["grade"]), ("numbers", "passthrough", ["term", "income", "owner"])]
-    )
     regressor = HistGradientBoostingRegressor(max_iter=30, random_state=0)
-    return Pipeline([("columns", columns), ("regress", regressor)]).fit(frame, target)
+    return Pipeline([("columns", _loan_columns()), ("regress", regressor)]).fit(frame, target)
+
+
+def train_defaults() -> Pipeline:
+    """The same columns classified as 1 (defaulted: the regression target above its median) or 0."""
+    frame, target = loan_frame()
+    classifier = HistGradientBoostingClassifier(max_iter=20, random_state=0)
+    defaulted = (target > np.median(target)).astype(int)
+    return Pipeline([("columns", _loan_columns()), ("classify", classifier)]).fit(frame, defaulted)
+
+
+def _loan_columns() -> ColumnTransformer:
+    encode = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    numbers = ("numbers", "passthrough", ["term", "income", "owner"])
+    return ColumnTransformer([("grade", encode, ["grade"]), numbers])
 
 
 def add(config: Path, *args: Any) -> int:

@@ -93,7 +93,8 @@ def test_errors_on_stdout_beside_an_output_file(
     assert main(argv) == 1
     captured = capsys.readouterr()
     assert captured.out == "Row 2: Invalid values: sepal_width: 'wide' is not a number.\n"
-    assert captured.err == ""
+    assert captured.err.startswith("model-registry predict: 3 rows scored, 1 row rejected (listed on stdout)")
+    assert captured.err.count("\n") == 1
     assert len(out.read_text().splitlines()) == 4  # the header and the three good rows
     assert not (tmp_path / "-").exists()
 

@@ -60,7 +60,8 @@ BROKEN = [
     ),
     (
         _set(["flowers", "colour"], "x"),
-        "flowers: colour: unknown key (allowed: aliases, default_version, description, versions)",
+        "flowers: colour: unknown key (allowed: aliases, default_version, description, shadow, "
+        "shadow_tolerance, traffic, versions)",
     ),
     (
         _feature("shoes", 0, "kind", "x"),

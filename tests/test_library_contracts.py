@@ -31,9 +31,10 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from api.observability.metrics import MULTIPROC_ENV, archive_dead_worker
+from api.server.http_errors import ErrorWriter, PathKeepingRequest
 from api.server.master import ServerLogger, gunicorn_options
 from api.server.one_write import OneWriteResponse, _Gathered
-from api.server.worker import RegistryWorker, write_json_error
+from api.server.worker import RegistryWorker
 
 # gunicorn's own Response, whatever api.server.one_write.install() did to the module in this process.
 GUNICORN_RESPONSE = OneWriteResponse.__bases__[0]
@@ -47,13 +48,22 @@ def parameters(function: Any) -> list[str]:
 # (owner, attribute, the parameters the patch calls it with or overrides it with, the patch)
 METRICS_ARCHIVE = "api/observability/metrics.py archive_dead_worker"
 SURFACES = [
-    (util, "write_error", parameters(write_json_error), "api/server/worker.py write_json_error replaces it"),
+    (util, "write_error", parameters(ErrorWriter.__call__)[1:], "api/server/http_errors.py ErrorWriter"),
     (
         util,
         "write_nonblock",
         ["sock", "data", "chunked"],
-        "api/server/worker.py write_json_error uses it",
+        "api/server/http_errors.py ErrorWriter uses it",
     ),
+    *[
+        (
+            PathKeepingRequest.__bases__[0],
+            name,
+            parameters(getattr(PathKeepingRequest, name)),
+            "api/server/http_errors.py PathKeepingRequest overrides it",
+        )
+        for name in ("parse", "read_into")
+    ],
     (GUNICORN_RESPONSE, "write", parameters(OneWriteResponse.write), "api/server/one_write.py overrides it"),
     (GUNICORN_RESPONSE, "send_headers", ["self"], "api/server/one_write.py calls it into a _Gathered socket"),
     *[

@@ -94,6 +94,7 @@ def test_health(client: FlaskClient) -> None:
         "failed": [],
         "reload_errors": [],
         "reload_error": None,
+        "traffic": [],
         "message": None,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from api.protocols.models import ModelsProtocol
+from api.wsgi.auth import is_protected
 from api.wsgi.pipeline import PredictPipeline, VersionConverter
 from registry.registry import ModelVersion, Registry
 from schemas.features import schema_name
@@ -85,7 +87,7 @@ def _generic_operation(rule: str, models: list[str], bodies: list[dict[str, str]
     with_version = "<version:version>" in rule
     summary = "Predict with a version or an alias (latest, stable, ...)"
     if not with_version:
-        summary = "Predict with the model's default version"
+        summary = "Predict with the default version, or one drawn from the model's traffic split"
     body = {"anyOf": bodies, "description": GENERIC_NOTE}
     return {
         "tags": ["predict"],
@@ -94,7 +96,7 @@ def _generic_operation(rule: str, models: list[str], bodies: list[dict[str, str]
         "operationId": "predict_version" if with_version else "predict_default",
         "parameters": path_parameters(rule, models),
         "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-        "responses": _responses(),
+        "responses": _responses(rule),
     }
 
 
@@ -107,19 +109,27 @@ def path_parameters(rule: str, models: list[str]) -> list[dict[str, Any]]:
     if "<version:version>" in rule:
         version = {"type": "string", "pattern": VERSION_PATTERN, "description": "A version or an alias"}
         parameters.append({"name": "version", "in": "path", "required": True, "schema": version})
+    elif rule.endswith(("/predict", "/infer")):
+        key = {"type": "string", "description": "Picks the version of a traffic split by a stable hash"}
+        parameters.append({"name": "X-Routing-Key", "in": "header", "required": False, "schema": key})
     return parameters
 
 
-def _responses() -> dict[str, Any]:
+def token_codes(codes: Iterable[int], path: str) -> tuple[int, ...]:
+    """``codes`` with 401 when the route table guards ``path`` (api.wsgi.routes), without it otherwise."""
+    return tuple(sorted({*codes, 401} if is_protected(path) else set(codes) - {401}))
+
+
+def _responses(path: str) -> dict[str, Any]:
     responses: dict[str, Any] = {
         "200": {
             "description": "One prediction per row, in request order",
             "content": {"application/json": {"schema": ref("PredictionResponse")}},
         }
     }
-    for code, description in ERROR_RESPONSES.items():
+    for code in token_codes(ERROR_RESPONSES, path):
         responses[str(code)] = {
-            "description": description,
+            "description": ERROR_RESPONSES[code],
             "content": {"application/json": {"schema": ref("Error")}},
         }
     return responses
@@ -179,7 +189,7 @@ def _operation(version: ModelVersion, row: str) -> dict[str, Any]:
                 }
             },
         },
-        "responses": _responses(),
+        "responses": _responses(f"/models/{version.model}/{version.version}/predict"),
     }
 
 

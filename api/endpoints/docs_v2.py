@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Api
 from werkzeug.routing import Rule
 
-from api.endpoints.docs import document_rules, example_row, path_parameters, ref
+from api.endpoints.docs import document_rules, example_row, path_parameters, ref, token_codes
 from api.protocols.v2 import V2Protocol
 from api.wsgi.pipeline import PredictPipeline
 from registry.registry import ModelVersion, Registry
@@ -107,13 +107,13 @@ GET_ANSWERS = {
     "/v2": ("Server metadata", "V2ServerMetadata", ()),
     "/v2/health/live": ("Liveness", "V2Health", ()),
     "/v2/health/ready": ("Readiness", "V2Health", ()),
-    "/v2/models/<name>": ("The default version's metadata", "V2ModelMetadata", (401, 404)),
-    "/v2/models/<name>/versions/<version:version>": ("A version's metadata", "V2ModelMetadata", (401, 404)),
-    "/v2/models/<name>/ready": ("Whether the default version serves", "V2ModelReady", (400, 401, 404)),
+    "/v2/models/<name>": ("The default version's metadata", "V2ModelMetadata", (404,)),
+    "/v2/models/<name>/versions/<version:version>": ("A version's metadata", "V2ModelMetadata", (404,)),
+    "/v2/models/<name>/ready": ("Whether the default version serves", "V2ModelReady", (400, 404)),
     "/v2/models/<name>/versions/<version:version>/ready": (
         "Whether a version serves (400: it failed to load)",
         "V2ModelReady",
-        (400, 401, 404),
+        (400, 404),
     ),
 }
 
@@ -133,13 +133,14 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
     rules, operations = [], {}
     for path, (summary, answer, codes) in GET_ANSWERS.items():
         rules.append(Rule(path, endpoint=path, defaults={}))
+        codes = token_codes(codes, path)
         operations[path] = {"get": _operation(summary, answer, codes, path_parameters(path, models))}
     for route in pipeline.routes:
         if isinstance(route.protocol, V2Protocol):
             rules.append(Rule(route.rule, endpoint=route.rule, defaults={}))
             summary = "Infer (any model: each version's own path documents its tensors)"
             operations[route.rule] = {
-                "post": _infer(summary, "V2InferRequest", path_parameters(route.rule, models))
+                "post": _infer(route.rule, summary, "V2InferRequest", path_parameters(route.rule, models))
             }
     for version in registry.all_versions():
         path = f"/v2/models/{version.model}/versions/{version.version}/infer"
@@ -147,7 +148,7 @@ def document_v2(api: Api, registry: Registry, pipeline: PredictPipeline) -> None
         api.spec.components.schema(name, _version_request(api, version))
         summary = f"Infer with {version.model} version {version.version}"
         rules.append(Rule(path, endpoint=path, defaults={}))
-        operations[path] = {"post": _infer(summary, name, [], example_request(version))}
+        operations[path] = {"post": _infer(path, summary, name, [], example_request(version))}
     document_rules(api, rules, operations)
 
 
@@ -221,8 +222,10 @@ def example_request(version: ModelVersion) -> dict[str, Any]:
     return {"inputs": inputs}
 
 
-def _infer(summary: str, body: str, parameters: list[dict[str, Any]], example: Any = None) -> dict[str, Any]:
-    operation = _operation(summary, "V2InferResponse", tuple(V2_ERRORS), parameters)
+def _infer(
+    path: str, summary: str, body: str, parameters: list[dict[str, Any]], example: Any = None
+) -> dict[str, Any]:
+    operation = _operation(summary, "V2InferResponse", token_codes(V2_ERRORS, path), parameters)
     binary_answer = {"schema": {"type": "string", "format": "binary"}}
     operation["responses"]["200"]["content"]["application/octet-stream"] = binary_answer
     operation["responses"]["200"]["description"] += f". {BINARY_EXTENSION}"

@@ -42,5 +42,8 @@ class Ready(MethodView):
             "failed": failed,
             "reload_errors": [f"{v.model}/{v.version}: {v.reload_error}" for v in versions if v.reload_error],
             "reload_error": registry.reload_error,
+            "traffic": [
+                f"{m.name}/{problem}" for m in registry.models.values() for problem in m.traffic_problems()
+            ],
             "message": None if registry.models else NO_MODELS,
         }

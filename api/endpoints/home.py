@@ -15,9 +15,11 @@ from flask import Blueprint, current_app, render_template
 from markupsafe import Markup
 
 from api.endpoints.docs import example_row
+from api.endpoints.models import describe_traffic
 from api.wsgi.auth import TOKEN_ENV
 from api.wsgi.state import current_registry
-from registry.registry import ModelVersion
+from registry.registry import ModelVersion, RegisteredModel
+from registry.shadow import AGREE, DISAGREE, DROPPED, ERROR
 from spec.features import FeatureSpec
 
 bp = Blueprint("home", __name__, template_folder="templates")
@@ -44,8 +46,28 @@ def home() -> tuple[str, int]:
         registry=current_registry(),
         feature_rows=feature_rows,
         curl_example=curl_example,
+        traffic_facts=traffic_facts,
         token_set=current_app.config.get("REGISTRY_TOKEN") is not None,
     ), status
+
+
+def traffic_facts(model: RegisteredModel) -> list[tuple[str, str]]:
+    """The split and the shadow as (term, text) lines; none when the model has neither."""
+    traffic = describe_traffic(model)
+    if traffic is None:
+        return []
+    shares = ", ".join(f"{v} → {share:g} %" for v, share in traffic["shares"].items())
+    facts = [("Traffic", shares)]
+    facts += [(f"Version {version}", reason) for version, reason in traffic["excluded"].items()]
+    rows = traffic["shadow_rows"]
+    if rows is not None:
+        compared = rows[AGREE] + rows[DISAGREE]
+        agreement = "no rows compared yet"
+        if compared:
+            agreement = f"agrees on {traffic['agreement']:.1%} of {compared:,} rows"
+        extra = ", ".join(f"{rows[k]:,} {k}" for k in (ERROR, DROPPED) if rows[k])
+        facts.append(("Shadow", f"{traffic['shadow']}: {agreement}" + (f" ({extra})" if extra else "")))
+    return facts
 
 
 def feature_rows(version: ModelVersion) -> list[FeatureRow]:

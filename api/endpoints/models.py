@@ -7,8 +7,10 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.observability.metrics import shadow_rows
 from api.wsgi.state import current_registry
 from registry.registry import ModelVersion, RegisteredModel
+from registry.shadow import AGREE, DISAGREE
 from schemas.responses import ModelDetailSchema, ModelListSchema, VersionDetailSchema
 from spec.versions import sort_versions
 
@@ -35,6 +37,7 @@ class ModelDetail(MethodView):
             **describe_model(model),
             "versions": [describe_status(model, v) for v in model.versions.values()],
             "reload_error": registry.reload_error,
+            "traffic": describe_traffic(model),
         }
 
 
@@ -57,6 +60,27 @@ def describe_model(model: RegisteredModel) -> dict[str, Any]:
         "default_version": model.default_version,
         "latest_version": model.latest_version,
         "aliases": model.aliases,
+    }
+
+
+def describe_traffic(model: RegisteredModel) -> dict[str, Any] | None:
+    """The model's split as configured and as it serves now, and its shadow's agreement so far
+    (every worker's rows); None when the model has neither ``traffic`` nor ``shadow``."""
+    traffic = model.spec.traffic
+    if not traffic.weights and traffic.shadow is None:
+        return None
+    split = model.split
+    rows = shadow_rows(model.name, traffic.shadow) if traffic.shadow is not None else None
+    compared = rows[AGREE] + rows[DISAGREE] if rows else 0
+    return {
+        "weights": dict(traffic.weights) or {model.default_version: 100},
+        "shares": split.shares() if split is not None else {model.default_version: 100.0},
+        "excluded": model.excluded_versions(),
+        "shadow": traffic.shadow,
+        "shadow_status": model.versions[traffic.shadow].status if traffic.shadow is not None else None,
+        "shadow_tolerance": traffic.shadow_tolerance,
+        "shadow_rows": rows,
+        "agreement": rows[AGREE] / compared if rows and compared else None,
     }
 
 

@@ -11,13 +11,12 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 from flask import Blueprint
-from werkzeug.exceptions import BadRequest
 
 from api.protocols.v2 import label_datatype
 from api.wsgi.state import current_registry
 from registry.registry import LABEL, PROBABILITIES, VALUE, ModelVersion
 from schemas.tensors import feature_datatype
-from spec.errors import VersionUnavailableError
+from spec.errors import VersionNotReadyError
 from spec.versions import sort_versions
 
 SERVER_NAME = "model-registry"
@@ -74,7 +73,7 @@ def model_ready(name: str, version: str | None = None) -> dict[str, Any]:
     """200 when the version is available; 404 when unknown, 400 when it failed to load."""
     found = current_registry().resolve(name, version)
     if not found.is_available:  # the protocol wants a 4xx here, where infer answers 503
-        raise BadRequest(VersionUnavailableError(found.model, found.version, found.reason or "").message)
+        raise VersionNotReadyError(found.model, found.version, found.reason or "")
     return {"name": found.model, "version": found.version, "ready": True}
 
 

@@ -71,7 +71,7 @@ def configure_logging(fmt: str = "text", level: str = "INFO") -> dict[str, Any]:
     """Apply ``logging_config`` to this process (warnings included) and return it for gunicorn."""
     config = logging_config(fmt, level)
     # Neither format shows a thread or process, so records need not look them up: under gevent,
-    # the current thread is found through the greenlet, a few µs of every request line.
+    # the current thread is found through the greenlet, for every request line.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.config.dictConfig(config)
     logging.captureWarnings(True)

@@ -40,6 +40,7 @@ from prometheus_client.mmap_dict import MmapedDict
 
 from api.wsgi.pipeline import SERVED_KEY, Served, StartResponse
 from registry.registry import AVAILABLE, FAILED, Registry
+from registry.shadow import DROPPED, RESULTS, ShadowJob, ShadowOutcome
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -47,45 +48,53 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 bp = Blueprint("metrics", __name__)
 
 
+PER_VERSION = ("model", "version")
+# The help of each metric, by its name after ``model_registry_`` (docs/operations.md lists them).
+HELP = {
+    "requests_total": "Predict and infer requests by the version that served and status code",
+    "request_duration_seconds": "Time in the server per predict or infer request",
+    "rows_total": "Rows predicted",
+    "invalid_values_total": "Values rejected by validation, by feature",
+    "version_status": "1 for each version's current status (available or failed)",
+    "reloads_total": "Reloads of the config",
+    "shadow_rows_total": (
+        "Rows run through a shadow version, by how its answer compared with the version that served"
+        " (agree, disagree, error, or dropped when the worker shed the work)"
+    ),
+    "shadow_duration_seconds": "Time a shadow version took per request it ran (after the answer was sent)",
+    "connections_shed_total": (
+        "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
+        " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)"
+    ),
+    "bodies_refused_total": (
+        "Request bodies refused with a 503 because the worker held server.max_buffered_bytes"
+    ),
+}
+
+
+def _metric(kind: Any, name: str, labels: tuple[str, ...] = (), **options: Any) -> Any:
+    """A ``kind`` (Counter, Gauge, Histogram) named ``model_registry_<name>`` with its ``HELP``."""
+    return kind(f"model_registry_{name}", HELP[name], list(labels), **options)
+
+
 class Instruments:
     """The metrics of DESIGN section 5, created once per process (after the mode is chosen)."""
 
     def __init__(self) -> None:
-        self.requests = Counter(
-            "model_registry_requests_total",
-            "Predict and infer requests by the version that served and status code",
-            ["model", "version", "code"],
+        self.requests = _metric(Counter, "requests_total", (*PER_VERSION, "code"))
+        self.duration = _metric(Histogram, "request_duration_seconds", PER_VERSION, buckets=LATENCY_BUCKETS)
+        self.rows = _metric(Counter, "rows_total", PER_VERSION)
+        self.invalid_values = _metric(Counter, "invalid_values_total", (*PER_VERSION, "feature"))
+        status_labels = (*PER_VERSION, "status")
+        self.version_status = _metric(Gauge, "version_status", status_labels, multiprocess_mode="livemax")
+        self.shadow_rows = _metric(Counter, "shadow_rows_total", ("model", "version", "shadow", "result"))
+        self.shadow_duration = _metric(
+            Histogram, "shadow_duration_seconds", ("model", "shadow"), buckets=LATENCY_BUCKETS
         )
-        self.duration = Histogram(
-            "model_registry_request_duration_seconds",
-            "Time in the server per predict or infer request",
-            ["model", "version"],
-            buckets=LATENCY_BUCKETS,
-        )
-        self.rows = Counter("model_registry_rows_total", "Rows predicted", ["model", "version"])
-        self.invalid_values = Counter(
-            "model_registry_invalid_values_total",
-            "Values rejected by validation, by feature",
-            ["model", "version", "feature"],
-        )
-        self.version_status = Gauge(
-            "model_registry_version_status",
-            "1 for each version's current status (available or failed)",
-            ["model", "version", "status"],
-            multiprocess_mode="livemax",
-        )
-        self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
-        self.shed = Counter(
-            "model_registry_connections_shed_total",
-            "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
-            " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)",
-            ["reason"],
-        )
-        self.refused = Counter(
-            "model_registry_bodies_refused_total",
-            "Request bodies refused with a 503 because the worker held server.max_buffered_bytes",
-        )
-        # labels() checks the values and takes a lock on every call (about 1.5 µs); each series
+        self.reloads = _metric(Counter, "reloads_total", ("result",))
+        self.shed = _metric(Counter, "connections_shed_total", ("reason",))
+        self.refused = _metric(Counter, "bodies_refused_total")
+        # labels() checks the values and takes a lock on every call; each series
         # is looked up once. The keys are served versions, our own status codes and declared
         # features, so this stays as small as the config.
         self._series: dict[tuple[Any, tuple[str, ...]], Any] = {}
@@ -205,6 +214,40 @@ def record_shed(reason: str) -> None:
 def record_refused() -> None:
     """Count a body refused for want of buffer room (api.server.buffers)."""
     instruments().refused.inc()
+
+
+def record_shadow(job: ShadowJob, outcome: ShadowOutcome) -> None:
+    """Count a shadow job's rows by result, and time it unless it was dropped (api.shadow)."""
+    tools = instruments()
+    model, version, shadow = job.primary.model, job.primary.version, job.shadow.version
+    for result, rows in outcome.counts.items():
+        if rows:
+            tools.series(tools.shadow_rows, model, version, shadow, result).inc(rows)
+    if DROPPED not in outcome.counts:
+        tools.series(tools.shadow_duration, model, shadow).observe(outcome.seconds)
+
+
+def shadow_rows(model: str, shadow: str) -> dict[str, int]:
+    """Rows the ``shadow`` of ``model`` has seen so far by result, summed over workers and over the
+    versions that served."""
+    counts = dict.fromkeys(RESULTS, 0)
+    for metric in _collected():
+        if metric.name != "model_registry_shadow_rows":
+            continue
+        for sample in metric.samples:
+            labels = sample.labels
+            if sample.name.endswith("_total") and labels["model"] == model and labels["shadow"] == shadow:
+                counts[labels["result"]] = counts.get(labels["result"], 0) + int(sample.value)
+    return counts
+
+
+def _collected() -> Iterable[Any]:
+    """Every metric as a scrape would read it: this process's, or every worker's under gunicorn."""
+    instruments()
+    path = multiprocess_dir()
+    if path is None:
+        return REGISTRY.collect()
+    return multiprocess.MultiProcessCollector(None, path).collect()
 
 
 class MetricsHook:

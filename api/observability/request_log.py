@@ -78,7 +78,7 @@ class RequestIdHook:
             log_line()  # wrapping the server's file wrapper would cost it its sendfile
             return body
         # Written once the server has sent the answer and closes the body (PEP 3333), as gunicorn
-        # logs: the line is then off the client's wait (about 40 µs of a 400 µs one-row request).
+        # logs: the line is then off the client's wait.
         return LoggedWhenClosed(body, log_line)
 
     @staticmethod

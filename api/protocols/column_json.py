@@ -27,11 +27,11 @@ import simdjson
 from schemas.envelope import COLUMN_ENVELOPES, NumberColumn
 
 _FLAT_NUMBERS = "d"  # simdjson's buffer type for float64
-# Below this size a body goes to orjson: walking simdjson's objects costs a few microseconds per
-# column, more than the Python objects of a few rows (about 60 iris rows break even here).
+# Below this size a body goes to orjson: walking simdjson's objects costs more per column than the
+# Python objects of a few rows (the break-even: docs/performance.md).
 SMALL_BODY_BYTES = 1024
-# Above this many keys an object is materialised whole rather than looked up key by key (128
-# lookups cost about 60 µs here; 1,024 cost 2.8 ms, six times what orjson takes for the whole object).
+# Above this many keys an object is materialised whole rather than looked up key by key: lookups
+# grow faster than orjson's reading of the whole object (docs/performance.md).
 _MAX_LOOKUPS = 128
 _COLUMNAR_START = re.compile(rb'\s*\{\s*"(?:%b)"\s*:\s*\{' % "|".join(COLUMN_ENVELOPES).encode())
 
@@ -51,7 +51,7 @@ def parse_predict_body(data: bytes, small_body_bytes: int = SMALL_BODY_BYTES) ->
     each of its values that is a flat list of numbers is a ``NumberColumn``.
 
     Any other body (a row, ``instances``) goes to orjson: its Python objects are what the rows
-    need, and simdjson's copy of them costs twice orjson's (1,000 penguin rows: 562 vs 296 µs)."""
+    need, and simdjson's copy of them costs more than orjson's (docs/performance.md)."""
     if len(data) < small_body_bytes or not _COLUMNAR_START.match(data):
         return orjson.loads(data)
     return _walked_or_orjson(data, _predict_columns)

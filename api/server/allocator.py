@@ -3,9 +3,9 @@
 glibc's malloc serves blocks over 128 KiB with fresh ``mmap`` pages and returns freed memory at
 the top of the heap as soon as it passes 128 KiB. A batch request allocates several such blocks
 (its body, the parser's buffers, the feature matrix, the probabilities, the answer), so every
-request page-faulted them back in: for a 10,000-row V2 request, about 600 faults, half of its
-in-process time (2.2 against 4.8 ms per call with these settings, measured in bench/load/floor.py's
-path). The cost is that each process keeps up to ``TRIM_THRESHOLD`` of freed memory for reuse.
+request page-faulted them back in, a large share of a batch request's in-process time (figures in
+docs/performance.md, measured on bench/load/floor.py's path). The cost is that each process keeps
+up to ``TRIM_THRESHOLD`` of freed memory for reuse.
 """
 
 from __future__ import annotations

@@ -56,8 +56,8 @@ class RegistryServer(BaseApplication):
         # The master forks workers with the stop signals blocked (api.server.worker); it takes them again
         # as soon as fork() returns.
         os.register_at_fork(after_in_parent=unblock_stop_signals)
-        # A full collection took 0.1 s of start-up to free about a thousand objects of import-time
-        # garbage, frozen with the rest instead; but a failed load can leave its half-built model
+        # A full collection costs start-up time to free little import-time garbage, frozen with
+        # the rest instead (docs/performance.md); but a failed load can leave its half-built model
         # in a cycle (a traceback's frame), which only a collection frees.
         freeze_loaded_objects(collect=not all(v.is_available for v in registry_of(app).all_versions()))
         keep_freed_memory()
@@ -135,7 +135,7 @@ class ServerLogger(Logger):
     """gunicorn's logger minus its access log: api.observability.request_log writes one line per request.
 
     gunicorn builds its access-log fields for every request whenever a logging config is given,
-    even with its access logger silenced: about 3% of a 1,000-row request's time.
+    even with its access logger silenced (its cost: docs/internals.md, "Patched internals").
     """
 
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:

@@ -20,8 +20,9 @@ that waited longest for a request, or whose request stalled longest (api.server.
 bytes of bodies and answers waiting on clients have a budget (api.server.buffers).
 
 gunicorn writes its own errors (a request line too long, headers too large) as HTML; this worker
-writes them as our JSON error body instead. It sends an answer's headers and body in one system
-call (api.server.one_write).
+answers them as every other error, in the JSON body of the request path's protocol
+(api.server.http_errors). It sends an answer's headers and body in one system call
+(api.server.one_write).
 
 A worker told to stop while it boots stops: until gunicorn installs the worker's signal handlers,
 a forked worker runs the master's, which only queue the signal for a loop the worker never runs.
@@ -47,9 +48,8 @@ from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
 from api.observability.metrics import record_refused, record_shed
-from api.server import buffers, connections, one_write
+from api.server import buffers, connections, http_errors, one_write, shadow
 from api.server.connections import BUSY, WAITING, ConnectionShed, ConnectionTable
-from api.wsgi.errors import registry_error_body
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +82,10 @@ class RegistryWorker(GeventWorker):
         unblock_stop_signals()  # one sent since the fork is delivered now, to handle_exit
 
     def init_process(self) -> None:
-        util.write_error = write_json_error
+        self.error_writer = http_errors.install()
         one_write.install()
         connections.install(ConnectionTable(high_water(self.cfg.worker_connections), record_shed))
+        shadow.install(shadow.ShadowRunner())
         super().init_process()
 
     def limit_buffers(self, max_bytes: int) -> None:
@@ -104,11 +105,15 @@ class RegistryWorker(GeventWorker):
         if isinstance(exc, ConnectionShed):  # shed between two requests: nothing to answer
             util.close(client)
             return
-        super().handle_error(req, client, addr, exc)
+        self.error_writer.expect(client, http_errors.error_path(req, exc))
+        try:
+            super().handle_error(req, client, addr, exc)
+        finally:
+            self.error_writer.forget(client)
 
     def patch(self) -> None:
         # gevent looks for plugins before and after patching each module: 25 scans of every
-        # installed package's entry points, 60-90 ms of a worker's start. They are read once.
+        # installed package's entry points, a visible part of a worker's start. They are read once.
         with entry_points_read_once():
             super().patch()
 
@@ -126,7 +131,7 @@ class RegistryWorker(GeventWorker):
                 raise StopIteration
             # Let every other connection with a request waiting have its turn before this one
             # reads its next: without it a client on a kept-alive connection that answers fast
-            # can be served again and again while another waits (p99 of 280 ms under wrk -c2).
+            # can be served again and again while another waits (a long p99 under wrk -c2).
             gevent.sleep(0)
         except RequestDeadline:
             log.warning(
@@ -187,13 +192,3 @@ def block_stop_signals() -> None:
 def unblock_stop_signals() -> None:
     """Deliver the stop signals again, any held one first."""
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
-def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
-    """gunicorn's ``util.write_error``, writing our JSON error body instead of an HTML page."""
-    body = registry_error_body(status_int, mesg or reason)
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    util.write_nonblock(sock, head.encode("latin-1") + body)

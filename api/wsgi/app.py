@@ -16,25 +16,16 @@ from api.endpoints import docs, docs_v2, health, home, models, v2_metadata
 from api.observability import metrics
 from api.observability.metrics import MetricsHook
 from api.observability.request_log import RequestIdHook
-from api.protocols.models import ModelsProtocol
-from api.protocols.v2 import V2Protocol
+from api.server import shadow
 from api.wsgi import errors, state
 from api.wsgi.dispatch import Dispatcher
-from api.wsgi.errors import ErrorRenderer
 from api.wsgi.jsonio import OrjsonProvider
-from api.wsgi.pipeline import PredictPipeline, PredictRoute, VersionConverter
+from api.wsgi.pipeline import PredictPipeline, VersionConverter
+from api.wsgi.routes import PREDICT_ROUTES, render_error_for, undeclared
 from registry.loader import load_registry
 from registry.registry import Registry
 from registry.reload import reload_registry
 from spec.config import RegistryConfig, read_config
-
-PREDICT_ROUTES = (
-    PredictRoute("/models/<name>/<version:version>/predict", ModelsProtocol()),
-    PredictRoute("/models/<name>/predict", ModelsProtocol()),
-    PredictRoute("/v2/models/<name>/versions/<version:version>/infer", V2Protocol()),
-    PredictRoute("/v2/models/<name>/infer", V2Protocol()),
-)
-V2_PREFIX = "/v2"
 
 
 def create_app(config: RegistryConfig | str | os.PathLike[str], token: str | None = None) -> Flask:
@@ -52,13 +43,6 @@ def reload_app(app: Flask) -> Flask:
     """A new app on the next registry (``registry.reload``): what serves is never dropped."""
     registry = reload_registry(state.registry_of(app))
     return create_app_for(registry, app.config["REGISTRY_TOKEN"], app.config["ACCESS_LOG"])
-
-
-def render_error_for(path: str) -> ErrorRenderer:
-    """The error renderer of the protocol a path belongs to: ``{"error"}`` under /v2."""
-    if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
-        return V2Protocol.render_error
-    return ModelsProtocol.render_error
 
 
 def create_app_for(registry: Registry, token: str | None = None, access_log: bool = True) -> Flask:
@@ -91,11 +75,15 @@ def create_app_for(registry: Registry, token: str | None = None, access_log: boo
     docs.init_app(app)
     app.register_blueprint(home.bp)
     app.register_blueprint(metrics.bp)
+    mismatch = undeclared((rule.rule, rule.methods or ()) for rule in app.url_map.iter_rules())
+    if mismatch:  # a blueprint's route missing from api.wsgi.routes, or the other way round
+        raise RuntimeError("; ".join(mismatch))
     docs.document_predict(api, registry, pipeline)
     docs_v2.document_v2(api, registry, pipeline)
     errors.init_app(app, render_error_for)
     dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
     app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)
+    shadow.set_recorder(metrics.record_shadow)
     if metrics.multiprocess_dir() is None:  # under gunicorn each worker records what it serves
         metrics.record_versions(registry)
     return app

@@ -1,4 +1,5 @@
-"""Optional bearer-token auth for the model endpoints; health, metrics and docs stay open.
+"""Optional bearer-token auth for the routes the table guards (api.wsgi.routes); health, metrics and
+docs stay open.
 
 The check itself runs in one place, api.wsgi.dispatch, in front of every route.
 """
@@ -9,8 +10,9 @@ import hmac
 import os
 from pathlib import Path
 
+from api.wsgi.routes import GUARDED_PREFIXES
+
 TOKEN_ENV = "MODEL_REGISTRY_TOKEN"
-PROTECTED_PREFIXES = ("/models", "/v2/models")
 
 
 def read_token(token_file: str | os.PathLike[str] | None) -> str | None:
@@ -24,8 +26,9 @@ def read_token(token_file: str | os.PathLike[str] | None) -> str | None:
 
 
 def is_protected(path: str) -> bool:
-    """Whether ``path`` needs the token (when one is set): the model endpoints, ours and V2's."""
-    return path.startswith(PROTECTED_PREFIXES)
+    """Whether ``path`` needs the token (when one is set): the model endpoints, ours and V2's, as the
+    route table (api.wsgi.routes) says."""
+    return path.startswith(GUARDED_PREFIXES)
 
 
 def authorized(header: str, token: str | None) -> bool:

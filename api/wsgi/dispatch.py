@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 
 from api.wsgi.auth import authorized, is_protected
-from api.wsgi.errors import ErrorRenderer
-from api.wsgi.pipeline import JSON_HEADER, PredictPipeline, StartResponse
+from api.wsgi.errors import ErrorRenderer, error_answer
+from api.wsgi.pipeline import PredictPipeline, StartResponse
 
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 UNAUTHORIZED = "Missing or wrong token: send 'Authorization: Bearer <token>'."
@@ -50,10 +51,9 @@ class Dispatcher:
         return self.pipeline(environ, start_response, matched)
 
     def _unauthorized(self, path: str, start_response: StartResponse) -> list[bytes]:
-        body = self.render_for_path(path)(401, UNAUTHORIZED, None)
-        headers = [JSON_HEADER, ("Content-Length", str(len(body)))]
-        headers.append(("WWW-Authenticate", WWWAuthenticate("Bearer").to_header()))
-        start_response("401 UNAUTHORIZED", headers)
+        error = Unauthorized(UNAUTHORIZED, www_authenticate=WWWAuthenticate("Bearer"))
+        status, headers, body = error_answer(error, self.render_for_path(path))
+        start_response(status, headers)
         return [body]
 
 

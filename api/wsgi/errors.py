@@ -1,5 +1,7 @@
 """The one place that maps errors to HTTP and renders them: domain exceptions, werkzeug's HTTP
-exceptions, and anything uncaught, for the predict pipeline and the Flask app alike.
+exceptions, and anything uncaught, for the predict pipeline, the Flask app, the token check
+(api.wsgi.dispatch) and the HTTP server's own errors (api.server.http_errors) alike. The docs'
+error tables are generated from this mapping (api.wsgi.error_table).
 
 Every error leaves as JSON, never as HTML or a traceback: ``{"code", "status", "message"[, "errors"]}``
 on our own API, ``{"error"}`` on the Open Inference Protocol's paths (``ErrorRenderer``).
@@ -16,6 +18,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from api.protocols.encoding import JSON_HEADER
 from spec.errors import (
     InvalidInputError,
     PredictionError,
@@ -23,6 +26,7 @@ from spec.errors import (
     TooManyRowsError,
     UnknownModelError,
     UnknownVersionError,
+    VersionNotReadyError,
     VersionUnavailableError,
 )
 
@@ -32,6 +36,7 @@ ERROR_STATUS: dict[type[RegistryError], int] = {
     UnknownModelError: 404,
     UnknownVersionError: 404,
     VersionUnavailableError: 503,
+    VersionNotReadyError: 400,  # V2's ready endpoint: a 4xx for a version that failed to load
     InvalidInputError: 400,
     PredictionError: 500,
     TooManyRowsError: 413,
@@ -64,6 +69,14 @@ def describe_error(error: BaseException) -> tuple[int, str, dict[str, Any] | Non
         return code, error.description or HTTP_STATUS_CODES.get(code, "Error"), None, headers
     log.error("unhandled error", exc_info=error)
     return 500, INTERNAL_MESSAGE, None, []
+
+
+def error_answer(error: BaseException, render: ErrorRenderer) -> tuple[str, list[tuple[str, str]], bytes]:
+    """``(status line, headers, body)`` answering ``error`` in the words of one protocol (``render``)."""
+    code, message, errors, headers = describe_error(error)
+    body = render(code, message, errors)
+    status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
+    return status, [JSON_HEADER, ("Content-Length", str(len(body))), *headers], body
 
 
 def init_app(app: Flask, render_for_path: Callable[[str], ErrorRenderer]) -> None:

@@ -9,28 +9,31 @@ Authorisation happens once, in front of it and of the Flask app (api.wsgi.dispat
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import BaseConverter, Map, RequestRedirect, Rule
 
-from api.protocols.encoding import JSON_CONTENT, Headers
-from api.protocols.encoding import JSON_HEADER as JSON_HEADER  # api.wsgi.dispatch answers with it too
+from api.protocols.encoding import Headers
 from api.protocols.models import PredictProtocol
+from api.server import shadow
 from api.wsgi.body import read_json_body
-from api.wsgi.errors import describe_error
+from api.wsgi.errors import error_answer
 from registry.chain import predict_request
 from registry.registry import ModelVersion, Registry
+from registry.shadow import ShadowJob
 from spec.config import RESERVED_VERSION
 
 StartResponse = Callable[..., Any]
 # Set on the WSGI environ for hooks that run after the answer (metrics, access log).
 SERVED_KEY = "model_registry.served"
 MATCH_CACHE_SIZE = 1024  # distinct (path, method) pairs remembered
+ROUTING_KEY = "HTTP_X_ROUTING_KEY"  # X-Routing-Key: picks the version of a request naming none
+VERSION_HEADER = "X-Model-Version"  # on every answer of a request whose version was found
 
 
 class VersionConverter(BaseConverter):
@@ -70,8 +73,8 @@ class PredictPipeline:
         )
         # Bound once: the routes depend on the path alone, never on the host or scheme.
         self._adapter = self.url_map.bind("localhost")
-        # werkzeug takes about 10 us to match a path, and a server sees the same few paths again
-        # and again; the cache is bounded, so paths that never repeat cost only a miss.
+        # werkzeug's matching is costly next to a one-row request, and a server sees the same few
+        # paths again and again; the cache is bounded, so paths that never repeat cost only a miss.
         self._match_path = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._match_uncached)
 
     def match(self, environ: dict[str, Any]) -> tuple[str, Mapping[str, str]] | None:
@@ -95,31 +98,55 @@ class PredictPipeline:
     def __call__(
         self, environ: dict[str, Any], start_response: StartResponse, matched: tuple[str, Mapping[str, str]]
     ) -> list[bytes]:
+        started = time.perf_counter()
         rule, args = matched
         protocol = self.protocols[rule]
         served = environ.setdefault(SERVED_KEY, Served())
         try:
             if environ.get("REQUEST_METHOD") != "POST":
                 raise MethodNotAllowed(valid_methods=["POST"])
-            found = self.registry.resolve_available(args["name"], args.get("version"))
+            version = args.get("version")
+            if version is None:  # split by the model's traffic weights
+                found = self.registry.route(args["name"], environ.get(ROUTING_KEY))
+            else:
+                found = self.registry.resolve_available(args["name"], version)
             served.model, served.version = found.model, found.version
-            body, content = self._predict(environ, protocol, found, served)
-            status, headers = "200 OK", []
+            body, content = self._predict(environ, protocol, found, served, routed=version is None)
+            status, headers = "200 OK", [*content, ("Content-Length", str(len(body)))]
         except Exception as error:  # every failure leaves through the one renderer
             served.rejected = getattr(error, "rejected", {})
-            code, message, errors, headers = describe_error(error)
-            body, content = protocol.render_error(code, message, errors), JSON_CONTENT
-            status = f"{code} {HTTP_STATUS_CODES.get(code, 'Error')}"
-        start_response(status, [*content, ("Content-Length", str(len(body))), *headers])
+            status, headers, body = error_answer(error, protocol.render_error)
+        if served.version is not None:
+            headers = [*headers, (VERSION_HEADER, served.version)]
+        start_response(status, headers)
+        shadow.note_primary(time.perf_counter() - started)
         return [body]
 
     def _predict(
-        self, environ: dict[str, Any], protocol: PredictProtocol, found: ModelVersion, served: Served
+        self,
+        environ: dict[str, Any],
+        protocol: PredictProtocol,
+        found: ModelVersion,
+        served: Served,
+        routed: bool,
     ) -> tuple[bytes, Headers]:
         settings = self.registry.config.server
         loads = protocol.loader(environ, settings)
         payload = read_json_body(
             environ, settings.max_body_bytes, protocol.content_type_required, loads, protocol.also_accepted
         )
-        outputs, context, served.rows = predict_request(found, payload, protocol, settings)
-        return protocol.encode(found, outputs, context)
+        predicted = predict_request(found, payload, protocol, settings)
+        served.rows = predicted.rows
+        answer = protocol.encode(found, predicted.outputs, predicted.context)
+        if routed:
+            self._shadow(found, predicted.outputs, predicted.columns, predicted.rows)
+        return answer
+
+    def _shadow(self, found: ModelVersion, outputs: Any, columns: Any, rows: int) -> None:
+        """Hand the rows to the model's shadow version, if it has one other than ``found``."""
+        model = self.registry.models[found.model]
+        target = model.shadow
+        if target is None or target.version == found.version:
+            return
+        tolerance = model.spec.traffic.shadow_tolerance
+        shadow.submit(ShadowJob(found, target, columns, outputs, rows, tolerance, time.monotonic()))

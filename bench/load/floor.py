@@ -63,7 +63,7 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
         from registry.chain import predict_request
 
         protocol = ModelsProtocol()
-        outputs, _, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
+        outputs, _, _, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
         return encode_predictions(outputs)
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
@@ -78,8 +78,9 @@ def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
         from registry.chain import predict_request
 
         protocol = V2Protocol()
-        outputs, request, _ = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
-        return protocol.encode(loaded.version, outputs, request)[0]  # the body, without its headers
+        # the body, without its headers
+        predicted = predict_request(loaded.version, protocol.loads(body), protocol, loaded.settings)
+        return protocol.encode(loaded.version, predicted.outputs, predicted.context)[0]
     except (ImportError, AttributeError, TypeError) as exc:
         raise FloorUnavailable(f"{ADAPT_HINT}: {type(exc).__name__}: {exc}") from exc
 
