@@ -10,12 +10,12 @@ import sys
 import time
 from collections.abc import Sequence
 
-from api.add_arguments import add_parser
+from api.add_arguments import add_cache_arguments, add_parser
 from api.check_command import EXIT_CONFIG_ERROR, check, describe_line
 from api.logs import FORMATS, configure_logging
 from batch.arguments import add_predict_parser
 from registry.registry import Registry
-from spec.config import CONFIG_ENV, default_config_path, read_config
+from spec.config import CONFIG_ENV, config_location
 from spec.errors import ConfigError
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -36,14 +36,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_format, args.log_level)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from registry.artifact_cache import use_cache
+    from registry.config_source import check_store_reachable, read_config_at
     from registry.loader import load_registry  # scikit-learn: seconds, not needed for --help
+    from registry.stores import StoreError
 
-    path = default_config_path(args.config)
+    path = config_location(args.config)
+    use_cache(args.cache_dir, args.cache_max_bytes)
     started = time.perf_counter()
     try:
-        registry = load_registry(read_config(path))
+        config = read_config_at(path)
+        check_store_reachable(config)
+        registry = load_registry(config)
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except StoreError as exc:
+        print(f"cannot read the store: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     elapsed = time.perf_counter() - started
     if args.command == "check":
@@ -82,7 +91,8 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
         registry.config.server.max_connections,
     )
     app = create_app_for(registry, token, access_log=not args.no_access_log)
-    RegistryServer(app, options, reload_app, watch=registry.config.path if args.watch else None).run()
+    watch = registry.config.path if args.watch else None
+    RegistryServer(app, options, reload_app, watch, args.poll_interval).run()
     return 0
 
 
@@ -111,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--watch", action="store_true", help="reload when the config file changes")
     serve_cmd.add_argument(
+        "--poll-interval",
+        type=float,
+        default=10.0,
+        help="with --watch on a config at a URL: seconds between polls of it (default: 10)",
+    )
+    serve_cmd.add_argument(
         "--token-file",
         help="require 'Authorization: Bearer <token>' on /models with the token in this file "
         "(default: $MODEL_REGISTRY_TOKEN; no auth when neither is set)",
@@ -131,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
+    for command in (serve_cmd, check_cmd):
+        add_cache_arguments(command)
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
     return parser

@@ -75,6 +75,11 @@ class Instruments:
             multiprocess_mode="livemax",
         )
         self.reloads = Counter("model_registry_reloads_total", "Reloads of the config", ["result"])
+        self.store_polls = Counter(
+            "model_registry_store_polls_total",
+            "Polls of a remote config by serve --watch: changed, unchanged or error",
+            ["result"],
+        )
         self.shed = Counter(
             "model_registry_connections_shed_total",
             "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
@@ -194,6 +199,11 @@ def record_versions(registry: Registry) -> None:
 
 def record_reload(failed: bool) -> None:
     instruments().reloads.labels("failed" if failed else "ok").inc()
+
+
+def record_store_poll(result: str) -> None:
+    """Count one poll of a remote config (changed, unchanged or error)."""
+    instruments().store_polls.labels(result).inc()
 
 
 def record_shed(reason: str) -> None:

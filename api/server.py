@@ -27,7 +27,11 @@ from api.fd_limit import connection_limit
 from api.logs import logging_config
 from api.metrics import archive_dead_worker, record_reload, record_versions
 from api.state import registry_of
+from api.store_watch import follow_config
 from api.worker import block_stop_signals, unblock_stop_signals
+from registry.config_source import DEFAULT_POLL_INTERVAL_S
+from registry.poll_status import PollBoard, open_board
+from spec.locations import Url
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +44,19 @@ class RegistryServer(BaseApplication):
         app: Flask,
         options: dict[str, Any],
         rebuild: Callable[[Flask], Flask],
-        watch: Path | None = None,
+        watch: Path | Url | None = None,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
     ) -> None:
         self.application = app
+        # made before the workers fork, so that they all see what the master's polls find
+        board = open_board(str(watch)) if isinstance(watch, Url) else None
+        if board is not None:
+            board.record(None)  # the config was just read
         self.options = {
             **options,
-            "when_ready": partial(_when_ready, watch=watch),
+            "when_ready": partial(
+                _when_ready, watch=watch, server=self, interval_s=poll_interval_s, board=board
+            ),
             "pre_fork": _pre_fork,
             "post_fork": _post_fork,
             "post_worker_init": _post_worker_init,
@@ -88,9 +99,13 @@ class RegistryServer(BaseApplication):
         freeze_loaded_objects()
 
 
-def _when_ready(arbiter: Any, watch: Path | None) -> None:
+def _when_ready(
+    arbiter: Any, watch: Path | Url | None, server: RegistryServer, interval_s: float, board: PollBoard | None
+) -> None:
     log.info("serving on %s", ", ".join(str(a) for a in arbiter.LISTENERS), extra={"event": "start"})
-    if watch is not None:
+    if isinstance(watch, Url) and board is not None:
+        follow_config(server, arbiter, watch, interval_s, board)
+    elif watch is not None:
         watch_file(watch)(arbiter)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from registry.config_edit import EditedConfig, VersionEntry, add_version
+from registry.config_source import ConfigText, read_config_text
 from registry.estimator_checks import infer_task
 from registry.isolation import IsolationFailure, exception_text, run_isolated
 from registry.loader import deserialize, load_registry, load_version, sha256_of
@@ -23,6 +24,7 @@ from registry.sample_columns import SampleError, check_sample_path, read_sample
 from registry.signature import SignatureError, infer_features
 from registry.skops_artifact import untrusted_types
 from registry.store_write import StagedCopy, stage_copy
+from registry.stores import exists
 from spec.config import (
     RESERVED_VERSION,
     RESERVED_VERSION_REASON,
@@ -35,6 +37,7 @@ from spec.config import (
     read_config,
 )
 from spec.errors import ArtifactError, ConfigError
+from spec.locations import Url
 
 USAGE = "usage"  # the request cannot be carried out as given (exit 2)
 UNUSABLE = "unusable"  # the artifact is no model that could be served (exit 1)
@@ -61,10 +64,12 @@ class Addition:
     model_description: str | None
     original: bytes
     edited: EditedConfig
+    explicit_version: bool = True  # given with --version; else chosen, and chosen again on a conflict
+    description: str | None = None  # --description, for a model that is new when planned again
 
 
 def plan_addition(
-    config_path: Path,
+    config_path: Path | Url,
     source: Path,
     model: str,
     version: str | None = None,
@@ -76,29 +81,68 @@ def plan_addition(
 
     Every argument is checked before the artifact is unpickled, so a usage error never runs its code.
     """
-    config = _read(config_path)
+    read = _read(config_path)
     _check_arguments(source, model, version, sample)
+    placed = replan(read, source, model, version, description)
+    data = source.read_bytes()
+    config = read.config
+    trusted = _trusted_types(source, data, trust_types)
+    estimator = _estimator(source, model, placed.version, data, trusted, config.server.load_timeout_s)
+    features = _features(estimator, sample)
+    entry = VersionEntry(placed.entry.artifact, sha256_of(data), features, infer_task(estimator), trusted)
+    return replan(read, source, model, version, description, entry)
+
+
+def replan(
+    read: ConfigText,
+    source: Path,
+    model: str,
+    version: str | None,
+    description: str | None,
+    entry: VersionEntry | None = None,
+) -> Addition:
+    """Where the version goes in the config ``read`` and the edited text: ``entry`` (None: a
+    placeholder, before the artifact is read) at ``version``, or at the next free one."""
+    config = read.config
     existing = next((m for m in config.models if m.name == model), None)
-    version = version or next_version(existing)
-    if existing is not None and version in {v.version for v in existing.versions}:
+    chosen = version or next_version(existing)
+    remote = isinstance(config.store, Url)
+    while remote and version is None and _artifact_exists(config.store, f"{model}/{chosen}/{source.name}"):
+        chosen = str(int(chosen) + 1)  # another add's artifact, whose config is not written yet
+    if existing is not None and chosen in {v.version for v in existing.versions}:
         raise AdditionRefused(
             USAGE,
-            f"{model}/{version} already exists; versions are never overwritten (give another --version)",
+            f"{model}/{chosen} already exists; versions are never overwritten (give another --version)",
         )
-    relative = f"{model}/{version}/{source.name}"
-    if (config.store / relative).exists():
-        raise AdditionRefused(USAGE, f"{config.store / relative} already exists; add never overwrites it")
-    data = source.read_bytes()
-    trusted = _trusted_types(source, data, trust_types)
-    estimator = _estimator(source, model, version, data, trusted, config.server.load_timeout_s)
-    features = _features(estimator, sample)
-    entry = VersionEntry(relative, sha256_of(data), features, infer_task(estimator), trusted)
+    relative = f"{model}/{chosen}/{source.name}"
+    if _artifact_exists(config.store, relative):
+        raise AdditionRefused(
+            USAGE, f"{_join(config.store, relative)} already exists; add never overwrites it"
+        )
+    entry = dataclasses.replace(entry or VersionEntry(relative, "0" * 64, ()), artifact=relative)
     new_description = None if existing else (description or f"{model} (registered with model-registry add)")
-    original = config_path.read_bytes()
-    edited = _edit(config_path, original, model, version, entry, new_description)
+    edited = _edit(config.path, read.data, model, chosen, entry, new_description) if entry.features else None
     return Addition(
-        config, source, model, version, entry, existing is None, new_description, original, edited
+        config,
+        source,
+        model,
+        chosen,
+        entry,
+        existing is None,
+        new_description,
+        read.data,
+        edited,  # type: ignore[arg-type]  # only the placeholder has none
+        explicit_version=version is not None,
+        description=description,
     )
+
+
+def _join(store: Path | Url, relative: str) -> Path | Url:
+    return store.child(relative) if isinstance(store, Url) else store / relative
+
+
+def _artifact_exists(store: Path | Url, relative: str) -> bool:
+    return exists(store.child(relative)) if isinstance(store, Url) else (store / relative).exists()
 
 
 def next_version(model: ModelSpec | None) -> str:
@@ -117,7 +161,8 @@ def check_in_place(addition: Addition) -> ModelVersion:
 
 
 def apply_addition(addition: Addition) -> ModelVersion:
-    """Copy the artifact, write the config, load it all; undo both when the new version fails."""
+    """Copy the artifact, write the config, load it all; undo both when the new version fails.
+    (A config or store at a URL is published instead: ``registry.publish``.)"""
     path = addition.config.path
     staged = stage_copy(addition.source, addition.config.store, addition.entry.artifact)
     try:
@@ -137,9 +182,9 @@ def _undo(addition: Addition, staged: StagedCopy) -> None:
     staged.undo()
 
 
-def _read(config_path: Path) -> RegistryConfig:
+def _read(config_path: Path | Url) -> ConfigText:
     try:
-        return read_config(config_path)
+        return read_config_text(config_path)
     except ConfigError as exc:
         raise AdditionRefused(USAGE, exc.message) from None
 
@@ -225,7 +270,7 @@ def _features(estimator: Any, sample: Path | None) -> Any:
 
 
 def _edit(
-    path: Path, original: bytes, model: str, version: str, entry: VersionEntry, description: str | None
+    path: Path | Url, original: bytes, model: str, version: str, entry: VersionEntry, description: str | None
 ) -> EditedConfig:
     """The edited text, validated exactly as the server will read it."""
     try:

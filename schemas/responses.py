@@ -101,3 +101,13 @@ class HealthSchema(Schema):
         },
     )
     reload_error = fields.String(allow_none=True, metadata={"description": "Why the last reload failed"})
+    store_error = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "With --watch on a remote config: why the last poll failed (what serves is kept)"
+        },
+    )
+    last_good_poll = fields.String(
+        allow_none=True,
+        metadata={"description": "With --watch on a remote config: when a poll last succeeded"},
+    )
