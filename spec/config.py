@@ -137,7 +137,7 @@ def parse_config(data: Any, path: Path | Url, tag: str | None = None) -> Registr
     server = parse_server(data.get("server", {}), problems)
     if isinstance(store_at, Url):
         problems += [
-            f"{v.model}/{v.version}: sha256: required, the store is remote ({store_location})"
+            f"{v.model}/{v.version}: sha256: required, the store is remote ({store_at})"
             for m in specs
             for v in m.versions
             if not v.sha256

@@ -1,0 +1,137 @@
+"""A real S3 API for the tests: moto's standalone server on 127.0.0.1 on a free port, stopped (and
+started again on the same port) by PID, and stores on it holding real pickled models.
+
+The test process reaches it as the server does: through s3fs, with credentials and the endpoint from
+the ``AWS_*`` variables only. The credentials are fake, and the tests check that they never appear
+in any output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pytest
+import yaml
+
+from bench.harness import free_port
+
+MOTO = Path(sys.executable).parent / "moto_server"
+ACCESS_KEY = "AKIAMODELREGISTRYTEST"
+SECRET_KEY = "never-in-any-output-3f9a7c1e5b"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass
+class S3Server:
+    """moto's server: its port, process and log."""
+
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Our environment with the credentials and this endpoint (for servers and adds we start)."""
+        return {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
+
+    def start(self) -> None:
+        """Start it (again: an empty store) and wait until it accepts connections."""
+        with self.log.open("ab") as log:
+            command = [str(MOTO), "-H", "127.0.0.1", "-p", str(self.port)]
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not _accepts(self.port):
+            assert self.process.poll() is None, f"moto exited: {self.log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "moto did not start within 30 s"
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Stop it by PID (its objects are gone with it)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One moto server for the session; this process's ``AWS_*`` variables point at it meanwhile."""
+    if not MOTO.exists():
+        pytest.skip("moto[server] is not installed (pip install -e '.[dev]')")
+    server = S3Server(free_port(), tmp_path_factory.mktemp("moto") / "moto.log")
+    server.start()
+    saved = {k: os.environ.get(k) for k in [*CREDENTIALS, "AWS_ENDPOINT_URL"]}
+    os.environ.update(CREDENTIALS, AWS_ENDPOINT_URL=server.endpoint)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def s3fs_client() -> Any:
+    """A fresh s3fs filesystem (no listing cache carried over) on the variables' endpoint."""
+    import s3fs
+
+    return s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False)
+
+
+_buckets = iter(range(1, 10**6))
+
+
+def new_bucket(prefix: str = "models") -> str:
+    """``s3://<a new bucket>/<prefix>``."""
+    bucket = f"test-{os.getpid()}-{next(_buckets)}"
+    s3fs_client().mkdir(bucket)
+    return f"s3://{bucket}/{prefix}"
+
+
+def put(url: str, data: bytes) -> None:
+    """Write an object with no condition (what a careless writer does)."""
+    s3fs_client().pipe_file(url, data)
+
+
+def get(url: str) -> bytes:
+    return s3fs_client().cat_file(url)
+
+
+def upload_model(store: str, relative: str, model: Any, tmp: Path) -> str:
+    """Pickle ``model``, upload it to ``store/relative``; returns its sha256."""
+    local = tmp / relative.replace("/", "_")
+    joblib.dump(model, local)
+    data = local.read_bytes()
+    put(f"{store}/{relative}", data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def upload_config(store: str, models: dict[str, Any], name: str = "config.yaml", **top: Any) -> str:
+    """Write ``config.yaml`` (``store: model_store`` unless given) under ``store``'s parent prefix."""
+    url = f"{store.rsplit('/', 1)[0]}/{name}"
+    put(url, yaml.safe_dump({"store": "model_store", **top, "models": models}, sort_keys=False).encode())
+    return url
