@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from spec.locations import Url
 
 CHUNK_BYTES = 1024 * 1024
+CONDITIONAL_SCHEMES = ("s3", "s3a")  # and local files, by lock and link
 # Botocore's timeouts and retries for S3: a store that is down fails a poll in seconds, not minutes.
 S3_CONFIG = {"connect_timeout": 5, "read_timeout": 30, "retries": {"max_attempts": 3, "mode": "standard"}}
 _SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECURITY_TOKEN")
@@ -170,6 +171,7 @@ def put_new(url: Url, data: bytes) -> None:
     with _errors(url):
         if _is_local(fs):
             return _local_put_new(url, Path(path), data)
+        _check_conditional(url)
         try:
             fs.pipe_file(path, data, IfNoneMatch="*")
         except Exception as exc:
@@ -186,6 +188,7 @@ def replace_if(url: Url, data: bytes, tag: str | None) -> None:
     with _errors(url):
         if _is_local(fs):
             return _local_replace_if(url, Path(path), data, tag)
+        _check_conditional(url)
         if tag is None:
             raise StoreError(url, "the store gives no revision to write against; not written")
         try:
@@ -204,6 +207,14 @@ def delete(url: Url) -> None:
     with _errors(url):
         fs.rm_file(path)
         fs.invalidate_cache(path)
+
+
+def _check_conditional(url: Url) -> None:
+    """Refuse to write where a condition would not be sent (it would be an unconditional write)."""
+    if url.scheme not in CONDITIONAL_SCHEMES:
+        raise StoreError(
+            url, f"conditional writes are implemented for s3:// and file:// only, not {url.scheme}://"
+        )
 
 
 def _is_local(fs: Any) -> bool:

@@ -1,5 +1,5 @@
-"""A real S3 API for the tests: moto's standalone server on 127.0.0.1 on a free port, stopped (and
-started again on the same port) by PID, and stores on it holding real pickled models.
+"""A real S3 API for the tests (bench/s3.py: moto's standalone server on 127.0.0.1 on a free port,
+stopped and started again by PID), and stores on it holding real pickled models.
 
 The test process reaches it as the server does: through s3fs, with credentials and the endpoint from
 the ``AWS_*`` variables only. The credentials are fake, and the tests check that they never appear
@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,55 +19,7 @@ import pytest
 import yaml
 
 from bench.harness import free_port
-
-MOTO = Path(sys.executable).parent / "moto_server"
-ACCESS_KEY = "AKIAMODELREGISTRYTEST"
-SECRET_KEY = "never-in-any-output-3f9a7c1e5b"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-    "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@dataclass
-class S3Server:
-    """moto's server: its port, process and log."""
-
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def env(self) -> dict[str, str]:
-        """Our environment with the credentials and this endpoint (for servers and adds we start)."""
-        return {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}
-
-    def start(self) -> None:
-        """Start it (again: an empty store) and wait until it accepts connections."""
-        with self.log.open("ab") as log:
-            command = [str(MOTO), "-H", "127.0.0.1", "-p", str(self.port)]
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while not _accepts(self.port):
-            assert self.process.poll() is None, f"moto exited: {self.log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "moto did not start within 30 s"
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        """Stop it by PID (its objects are gone with it)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from bench.s3 import CREDENTIALS, MOTO, S3Server
 
 
 @pytest.fixture(scope="session")

@@ -17,8 +17,9 @@ import joblib
 import pytest
 
 from bench.harness import MODEL_REGISTRY, free_port, serve_command, start_server, stop_server
+from bench.s3 import SECRET_KEY, S3Server
 from tests.live import request, wait_until
-from tests.s3_server import SECRET_KEY, S3Server, get, new_bucket, s3fs_client, upload_config
+from tests.s3_server import get, new_bucket, s3fs_client, upload_config
 from tests.test_store_urls import ROW, remote_models
 
 POLL_S = 0.5

@@ -16,6 +16,7 @@ import yaml
 from api.check_command import EXIT_CONFIG_ERROR
 from api.cli import main
 from bench.harness import MODEL_REGISTRY, free_port
+from bench.s3 import SECRET_KEY, S3Server
 from registry.config_source import read_config_at
 from registry.loader import load_registry
 from registry.publish import write_addition
@@ -23,8 +24,6 @@ from registry.registration import plan_addition
 from spec.locations import location
 from tests.add_helpers import CONFIG_COMMENT, train_fabric, train_loans
 from tests.s3_server import (
-    SECRET_KEY,
-    S3Server,
     get,
     new_bucket,
     put,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from api import create_app_for
+from bench.s3 import SECRET_KEY, S3Server
 from registry import artifact_cache
 from registry.config_source import read_config_at
 from registry.loader import load_registry
@@ -17,7 +18,7 @@ from registry.stores import StoreError, cause_of, read_object
 from spec.errors import ConfigError
 from spec.locations import Url, location
 from tests.conftest import FLOWER_FEATURES, PRICE_FEATURES
-from tests.s3_server import SECRET_KEY, S3Server, new_bucket, put, upload_config, upload_model
+from tests.s3_server import new_bucket, put, upload_config, upload_model
 
 ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
