@@ -20,6 +20,7 @@ from bench.harness import MODEL_REGISTRY, free_port, serve_command, start_server
 from bench.s3 import SECRET_KEY, S3Server
 from tests.live import request, wait_until
 from tests.s3_server import get, new_bucket, s3fs_client, upload_config
+from tests.slow_proxy import SlowProxy
 from tests.test_store_urls import ROW, remote_models
 
 POLL_S = 0.5
@@ -56,14 +57,17 @@ class Traffic:
 
 
 @contextmanager
-def replicas(s3: S3Server, url: str, tmp_path: Path, count: int) -> Iterator[list[Any]]:
+def replicas(
+    s3: S3Server, url: str, tmp_path: Path, count: int, endpoint: str | None = None
+) -> Iterator[list[Any]]:
     with ExitStack() as stack:
         servers = []
         for i in range(count):
             port = free_port()
             args = ["--watch", "--poll-interval", str(POLL_S), "--cache-dir", str(tmp_path / f"cache{i}")]
             command = serve_command(url, port, 1, args)  # type: ignore[arg-type]
-            server = start_server(f"replica{i}", command, port, tmp_path / f"replica{i}.log", 1, env=s3.env())
+            env = {**s3.env(), **({"AWS_ENDPOINT_URL": endpoint} if endpoint else {})}
+            server = start_server(f"replica{i}", command, port, tmp_path / f"replica{i}.log", 1, env=env)
             stack.callback(stop_server, server)
             servers.append(server)
         yield servers
@@ -152,3 +156,19 @@ def test_an_unreachable_store_at_start_up_exits_naming_it(s3: S3Server, tmp_path
     assert done.returncode != 0
     assert url in done.stderr and "Traceback" not in done.stderr
     assert SECRET_KEY not in done.stdout + done.stderr
+
+
+def test_a_slow_store_slows_start_up_and_polls_but_no_answer(
+    s3: S3Server, trained: dict[str, Any], tmp_path: Path
+) -> None:
+    store = new_bucket("slow") + "/model_store"
+    url = upload_config(store, remote_models(store, trained, tmp_path))
+    proxy = SlowProxy(s3.port, delay_s=0.3)
+    with replicas(s3, url, tmp_path, 1, proxy.endpoint) as (server,), Traffic([server.url]) as traffic:
+        proxy.delay_s = 3.0  # each poll now takes seconds
+        before = metric(server, "unchanged")
+        wait_until(lambda: metric(server, "unchanged") >= before + 2, 60, "slow polls never completed")
+        add_version(s3, url, tmp_path, trained["flowers"])
+        wait_until(lambda: serves(server, "flowers", "2"), 90, "the change through a slow store was missed")
+        assert metric(server, "error") == 0
+    assert traffic.sent > 20 and not traffic.failures, traffic.failures[:3]
