@@ -8,13 +8,10 @@ in any output.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import joblib
 import pytest
 import yaml
 
@@ -66,15 +63,6 @@ def put(url: str, data: bytes) -> None:
 
 def get(url: str) -> bytes:
     return s3fs_client().cat_file(url)
-
-
-def upload_model(store: str, relative: str, model: Any, tmp: Path) -> str:
-    """Pickle ``model``, upload it to ``store/relative``; returns its sha256."""
-    local = tmp / relative.replace("/", "_")
-    joblib.dump(model, local)
-    data = local.read_bytes()
-    put(f"{store}/{relative}", data)
-    return hashlib.sha256(data).hexdigest()
 
 
 def upload_config(store: str, models: dict[str, Any], name: str = "config.yaml", **top: Any) -> str:

@@ -52,10 +52,10 @@ class Following:
 
 
 @pytest.fixture
-def remote(s3: S3Server, trained: dict[str, Any], tmp_path: Path) -> str:
+def remote(s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path) -> str:
     artifact_cache.use_cache(tmp_path / "cache")
     store = new_bucket("poll") + "/model_store"
-    return upload_config(store, remote_models(store, trained, tmp_path))
+    return upload_config(store, remote_models(store, tiny_models, tmp_path))
 
 
 def test_a_change_reloads_once_and_an_invalid_config_is_not_retried(remote: str) -> None:

@@ -101,9 +101,11 @@ def assert_no_credential(servers: list[Any]) -> None:
         assert SECRET_KEY not in server.log.read_text(errors="replace")
 
 
-def test_two_replicas_follow_one_config(s3: S3Server, trained: dict[str, Any], tmp_path: Path) -> None:
+def test_two_replicas_follow_one_config(
+    s3: S3Server, trained: dict[str, Any], tiny_models: dict[str, Any], tmp_path: Path
+) -> None:
     store = new_bucket("fleet") + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     with replicas(s3, url, tmp_path, 2) as servers, Traffic([s.url for s in servers]) as traffic:
         add_version(s3, url, tmp_path, trained["flowers"])
         added = time.monotonic()
@@ -118,10 +120,10 @@ def test_two_replicas_follow_one_config(s3: S3Server, trained: dict[str, Any], t
 
 
 def test_a_store_outage_changes_nothing_that_serves(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path
+    s3: S3Server, trained: dict[str, Any], tiny_models: dict[str, Any], tmp_path: Path
 ) -> None:
     store = new_bucket("outage") + "/model_store"
-    models = remote_models(store, trained, tmp_path)
+    models = remote_models(store, tiny_models, tmp_path)
     url = upload_config(store, models)
     saved = {path: get(f"{store.rsplit('/', 1)[0]}/{path}") for path in ("config.yaml",)}
     try:
@@ -134,7 +136,7 @@ def test_a_store_outage_changes_nothing_that_serves(
             time.sleep(1)
             s3.start()  # an empty store: the config and artifacts are put back, then a version added
             s3fs_client().mkdir(store.split("/")[2])
-            assert upload_config(store, remote_models(store, trained, tmp_path)) == url
+            assert upload_config(store, remote_models(store, tiny_models, tmp_path)) == url
             assert get(url) == saved["config.yaml"]
             add_version(s3, url, tmp_path, trained["flowers"])
             wait_until(lambda: serves(server, "flowers", "2"), 60, "the change after the outage was missed")
@@ -159,10 +161,10 @@ def test_an_unreachable_store_at_start_up_exits_naming_it(s3: S3Server, tmp_path
 
 
 def test_a_slow_store_slows_start_up_and_polls_but_no_answer(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path
+    s3: S3Server, trained: dict[str, Any], tiny_models: dict[str, Any], tmp_path: Path
 ) -> None:
     store = new_bucket("slow") + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     proxy = SlowProxy(s3.port, delay_s=0.3)
     with replicas(s3, url, tmp_path, 1, proxy.endpoint) as (server,), Traffic([server.url]) as traffic:
         proxy.delay_s = 3.0  # each poll now takes seconds

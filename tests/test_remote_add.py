@@ -34,13 +34,13 @@ from tests.test_store_urls import remote_models
 
 
 @pytest.fixture
-def remote(s3: S3Server, trained: dict[str, Any], tmp_path: Path) -> str:
+def remote(s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path) -> str:
     """The URL of a config on S3 (a comment on top) whose store holds flowers and prices."""
     from registry import artifact_cache
 
     artifact_cache.use_cache(tmp_path / "cache")
     store = new_bucket("team") + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     put(url, CONFIG_COMMENT.encode() + get(url))
     return url
 

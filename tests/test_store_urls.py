@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,7 @@ from registry.reload import reload_registry
 from registry.stores import StoreError, cause_of, read_object
 from spec.errors import ConfigError
 from spec.locations import Url, location
-from tests.conftest import FLOWER_FEATURES, PRICE_FEATURES
-from tests.s3_server import new_bucket, put, upload_config, upload_model
+from tests.s3_server import get, new_bucket, put, upload_config
 
 ROW = {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
 
@@ -30,26 +30,15 @@ def cache(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
-def remote_models(store: str, trained: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    flowers = upload_model(store, "flowers/1/model.joblib", trained["flowers"], tmp)
-    prices = upload_model(store, "prices/1/model.joblib", trained["prices"], tmp)
-    return {
-        "flowers": {
-            "versions": {
-                "1": {"artifact": "flowers/1/model.joblib", "sha256": flowers, "features": FLOWER_FEATURES}
-            }
-        },
-        "prices": {
-            "versions": {
-                "1": {
-                    "artifact": "prices/1/model.joblib",
-                    "sha256": prices,
-                    "task": "regression",
-                    "features": PRICE_FEATURES,
-                }
-            }
-        },
-    }
+def remote_models(store: str, tiny_models: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The tiny models (tests/conftest.py), their artifacts uploaded from ``root`` to ``store``;
+    flowers/2, which has no sha256, left out."""
+    models = copy.deepcopy(tiny_models)
+    del models["flowers"]["versions"]["2"]
+    for model in models.values():
+        for version in model["versions"].values():
+            put(f"{store}/{version['artifact']}", (root / "model_store" / version["artifact"]).read_bytes())
+    return models
 
 
 def predict(registry: Any, model: str = "flowers") -> tuple[int, Any]:
@@ -69,35 +58,35 @@ def test_locations_keep_urls_and_refuse_keys_outside_the_prefix() -> None:
 
 
 def test_a_config_and_store_on_s3_serve(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path, cache: Path
+    s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path, cache: Path
 ) -> None:
     store = new_bucket("team") + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     config = read_config_at(url)
     assert config.store == location(store) and config.tag
     registry = load_registry(config)
-    assert [v.reason for v in registry.all_versions()] == [None, None]
+    assert [v.reason for v in registry.all_versions()] == [None, None, None]
     status, body = predict(registry)
     assert status == 200 and body["predictions"][0]["label"] == "setosa"
-    assert len(list(cache.iterdir())) == 2  # one file per sha256
+    assert len(list(cache.iterdir())) == 3  # one file per sha256
 
 
-def test_a_remote_store_requires_sha256(s3: S3Server, trained: dict[str, Any], tmp_path: Path) -> None:
+def test_a_remote_store_requires_sha256(s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path) -> None:
     store = new_bucket() + "/model_store"
-    models = remote_models(store, trained, tmp_path)
+    models = remote_models(store, tiny_models, tmp_path)
     del models["prices"]["versions"]["1"]["sha256"]
     with pytest.raises(ConfigError, match="prices/1: sha256: required, the store is remote"):
         read_config_at(upload_config(store, models))
 
 
 def test_keys_outside_the_prefix_are_refused(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path, cache: Path
+    s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path, cache: Path
 ) -> None:
     store = new_bucket() + "/model_store"
-    models = remote_models(store, trained, tmp_path)
-    outside = upload_model(store.rsplit("/", 1)[0], "secret.joblib", trained["flowers"], tmp_path)
+    models = remote_models(store, tiny_models, tmp_path)
     version = models["flowers"]["versions"]["1"]
-    models["flowers"]["versions"]["2"] = {**version, "artifact": "../secret.joblib", "sha256": outside}
+    put(f"{store.rsplit('/', 1)[0]}/secret.joblib", get(f"{store}/{version['artifact']}"))  # beside the store
+    models["flowers"]["versions"]["2"] = {**version, "artifact": "../secret.joblib"}
     models["flowers"]["versions"]["3"] = {**version, "artifact": f"{store}/flowers/1/model.joblib"}
     registry = load_registry(read_config_at(upload_config(store, models)))
     reasons = {v.version: v.reason for v in registry.all_versions() if v.model == "flowers"}
@@ -106,10 +95,10 @@ def test_keys_outside_the_prefix_are_refused(
 
 
 def test_an_overwritten_artifact_is_never_served(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path, cache: Path
+    s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path, cache: Path
 ) -> None:
     store = new_bucket() + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     serving = load_registry(read_config_at(url))
     put(f"{store}/flowers/1/model.joblib", b"other bytes, or a half-written upload")
     # a replica with an empty cache refuses it, checked before anything parses it
@@ -118,17 +107,17 @@ def test_an_overwritten_artifact_is_never_served(
     version = fresh.resolve("flowers", "1")
     assert "sha256: mismatch" in version.reason and predict(fresh)[0] != 200
     kept = {p.name for p in (tmp_path / "empty-cache").iterdir()}
-    assert kept == {fresh.resolve("prices", "1").spec.sha256}  # nothing of the overwritten object
+    assert kept == {v.spec.sha256 for v in fresh.all_versions() if v.is_available}  # not the overwritten one
     # the serving one keeps its verified copy across a reload
     reloaded = reload_registry(serving)
     assert predict(reloaded) == predict(serving) and predict(serving)[0] == 200
 
 
 def test_cached_artifacts_are_reused_across_restarts(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path, cache: Path
+    s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path, cache: Path
 ) -> None:
     store = new_bucket() + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     load_registry(read_config_at(url))
     import s3fs
 
@@ -138,10 +127,10 @@ def test_cached_artifacts_are_reused_across_restarts(
 
 
 def test_the_cache_stays_within_its_bound(
-    s3: S3Server, trained: dict[str, Any], tmp_path: Path, cache: Path
+    s3: S3Server, tiny_models: dict[str, Any], tmp_path: Path, cache: Path
 ) -> None:
     store = new_bucket() + "/model_store"
-    url = upload_config(store, remote_models(store, trained, tmp_path))
+    url = upload_config(store, remote_models(store, tiny_models, tmp_path))
     artifact_cache.use_cache(cache, max_bytes=1)  # holds only the artifact just fetched
     registry = load_registry(read_config_at(url))
     assert all(v.is_available for v in registry.all_versions())
