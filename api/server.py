@@ -64,6 +64,7 @@ class RegistryServer(BaseApplication):
             "on_exit": _on_exit,
         }
         self.rebuild = rebuild
+        self.reloads = 0
         # The master forks workers with the stop signals blocked (api.worker); it takes them again
         # as soon as fork() returns.
         os.register_at_fork(after_in_parent=unblock_stop_signals)
@@ -95,6 +96,7 @@ class RegistryServer(BaseApplication):
         except Exception:
             log.exception("reload failed, keeping the serving set", extra={"event": "reload"})
             failed = True
+        self.reloads += 1  # what a poll of a remote config waits for (api.store_watch)
         record_reload(failed)
         freeze_loaded_objects()
 

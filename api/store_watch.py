@@ -24,10 +24,10 @@ def follow_config(server: Any, arbiter: Any, url: Url, interval_s: float, board:
         return registry_of(server.application).config.tag
 
     def reload() -> str | None:
-        before = server.application
+        before = server.reloads
         os.kill(arbiter.pid, signal.SIGHUP)
         deadline = time.monotonic() + RELOAD_WAIT_S
-        while server.application is before and time.monotonic() < deadline:
+        while server.reloads == before and time.monotonic() < deadline:
             time.sleep(0.05)
         return serving_tag()
 
