@@ -1,4 +1,7 @@
-"""Batch scoring of CSV, Parquet and JSON Lines files: ``model-registry predict``.
+"""Batch scoring of CSV, Parquet and JSON Lines files, on the API's predict chain.
 
-Beside ``api`` at the top: may import ``registry``, ``schemas`` and ``spec``; never ``api``.
+Beside ``api``: may import ``registry``, ``schemas`` and ``spec``; never ``api`` or ``cli``. The
+``predict`` command that drives it lives in cli.predict.
 """
+
+STDIO = "-"  # a path that means stdin (input) or stdout (output)

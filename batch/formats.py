@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from batch.arguments import STDIO
+from batch import STDIO
 from batch.values import json_column
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -60,8 +60,8 @@ def read_chunks(path: str, chunk_rows: int, text_columns: Iterable[str] = ()) ->
     chunks = pd.read_csv(
         source,
         chunksize=chunk_rows,
-        # Arrow text straight from the parser, several times faster than the "string" dtype's
-        # Python strings; each column then becomes a "string" one without a copy
+        # Arrow text straight from the parser, faster than the "string" dtype's Python strings;
+        # each column then becomes a "string" one without a copy
         dtype={name: _ARROW_TEXT for name in text},
         keep_default_na=False,  # only an empty cell is missing: "NA" may well be a category
         na_values=[""],
@@ -154,8 +154,8 @@ class JsonLinesChunkWriter:
 
 
 class ArrowChunkWriter:
-    """CSV or Parquet through Arrow's writers (CSV floats in their shortest round-trip form, several
-    times faster than pandas' ``to_csv``). Every chunk is cast to the schema of the first non-empty
+    """CSV or Parquet through Arrow's writers (CSV floats in their shortest round-trip form, faster
+    than pandas' ``to_csv``). Every chunk is cast to the schema of the first non-empty
     one, since pandas infers each chunk's types on its own."""
 
     def __init__(self, path: str, open_sink: Callable[[pa.Schema], Any]) -> None:

@@ -15,7 +15,7 @@ import os
 from itertools import combinations
 from pathlib import Path
 
-from batch.arguments import STDIO
+from batch import STDIO
 from batch.formats import BatchUsageError
 
 

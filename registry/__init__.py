@@ -3,5 +3,5 @@ or joblib), checking them against their features, the immutable ``Registry`` wit
 reloads that never drop what serves, the ``Predictor`` built once per version, and ``add``'s
 introspection of a fitted estimator.
 
-May import ``spec`` and ``schemas``; never ``api`` or ``batch``.
+May import ``spec`` and ``schemas``; never ``batch``, ``api`` or ``cli``.
 """

@@ -1,6 +1,6 @@
 """The one predict chain: decode -> validate -> predict -> outputs.
 
-Every prediction takes it: ``/models`` and V2 (api.pipeline, each protocol decoding its own body),
+Every prediction takes it: ``/models`` and V2 (api.wsgi.pipeline, each protocol decoding its own body),
 ``model-registry predict`` (batch.scoring, decoding a file's chunk) and the benchmark's in-process
 floor (bench/load/floor.py). The caller brings the decoder; the version brings its validator and
 predictor, both built once when it loaded.

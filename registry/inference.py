@@ -100,7 +100,7 @@ class Predictor:
     def predict(self, columns: Mapping[str, np.ndarray]) -> Outputs:
         """The estimator's outputs for the rows, in order; raises ``PredictionError`` if it fails."""
         try:
-            # The linear plan is our own arithmetic: no sklearn setting or warning to scope (5 µs).
+            # The linear plan is our own arithmetic: no sklearn setting or warning to scope.
             with _NO_SKLEARN if self.linear else sklearn_scope(self.assume_finite):
                 return self._predict(self.model_input(columns))
         except Exception as exc:  # the estimator's own failure, not the client's
@@ -140,7 +140,7 @@ def sklearn_scope(assume_finite: bool) -> Iterator[None]:
 _NO_SKLEARN = nullcontext()
 
 
-@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs about 0.9 µs more
+@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs more
 class Outputs:
     """What the estimator said about each row: labels (with probabilities), or values."""
 

@@ -1,8 +1,8 @@
 """Read ``.skops`` artifacts: skops rebuilds the object without running code from the file, and
 refuses every type that is neither one of its safe defaults nor trusted by name.
 
-skops is imported on first use: importing it costs 0.3-0.4 s (it pulls in scipy.stats and pytest
-through sklearn's testing helpers), a third of start-up for a store that holds no .skops file.
+skops is imported on first use: importing it is slow (it pulls in scipy.stats and pytest through
+sklearn's testing helpers), a large part of start-up for a store that holds no .skops file.
 """
 
 from __future__ import annotations

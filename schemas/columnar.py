@@ -94,7 +94,7 @@ class ColumnCheck:
         the minimum or the maximum."""
         if not array.size:
             return True
-        if array.size == 1:  # one row: its value is both ends, without two reductions (2 µs each)
+        if array.size == 1:  # one row: its value is both ends, without two reductions
             low = high = float(array[0])
         else:
             low, high = float(array.min()), float(array.max())

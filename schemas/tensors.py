@@ -30,7 +30,7 @@ DATATYPES = frozenset(
 _REQUEST_SHAPE = '{"inputs": [{"name", "shape", "datatype", "data"}, ...]}'
 
 
-@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs about 0.3 µs more
+@dataclass(slots=True)  # built per request: not frozen, whose __init__ costs more
 class InferRequest:
     """What the answer needs of a V2 request: its ``id``, the outputs it asked for (None: all), and
     which to send as binary data: every one (the request's ``binary_data_output``), or those named."""
@@ -101,8 +101,8 @@ def _as_codes(values: Sequence[Any], codes: dict[Any, int]) -> list[Any]:
 
 def _tensor_column(index: int, tensor: Any) -> tuple[str, Sequence[Any]]:
     """``(name, flat data)`` of one input tensor, its framing checked. ``data`` may come as a
-    ``NumberColumn`` (api.column_json parses flat numbers straight into one), as ``BinaryData``
-    (api.v2_binary), else as a list."""
+    ``NumberColumn`` (api.protocols.column_json parses flat numbers straight into one), as ``BinaryData``
+    (api.protocols.v2_binary), else as a list."""
     if type(tensor) is not dict:
         raise InvalidInputError(f"inputs[{index}] must be an object with name, shape, datatype and data.")
     name = tensor.get("name")

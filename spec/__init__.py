@@ -1,6 +1,6 @@
 """The plain data every layer reads: the config file's dataclasses, feature declarations, the
 domain exceptions, and the one ordering of version names.
 
-The bottom layer: imports nothing from ``schemas``, ``registry`` or ``api`` (nor Flask, nor
-scikit-learn). Layers run one way: spec <- schemas <- registry <- api.
+The bottom layer: imports nothing of ours (nor Flask, nor scikit-learn). Layers run one way:
+spec <- schemas <- registry <- {batch, api} <- cli (tests/test_layers.py states the rule).
 """

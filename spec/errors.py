@@ -6,6 +6,7 @@
   x UnknownModelError       a request names a model the registry does not have
   x UnknownVersionError     a request names a version or alias the model does not have
   x VersionUnavailableError a request names a version that failed to load
+    x VersionNotReadyError  a readiness check names a version that failed to load
   x InvalidInputError       a request body does not fit the envelope or the version's schema
   x PredictionError         the estimator raised on input that passed validation
   x TooManyRowsError        a request carries more rows than server.max_rows
@@ -69,6 +70,11 @@ class VersionUnavailableError(RegistryError):
     def __init__(self, model: str, version: str, reason: str) -> None:
         self.model, self.version, self.reason = model, version, reason
         super().__init__(f"Version '{version}' of model '{model}' is unavailable: {reason}")
+
+
+class VersionNotReadyError(VersionUnavailableError):
+    """Raised when a readiness check names a version that failed to load: the answer is "no", not a
+    failure to serve."""
 
 
 class InvalidInputError(RegistryError):

@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from api import create_app
-from api.cli import main
+from cli.main import main
 
 CONFIG_COMMENT = "# Our registry: keep this comment\n"
 

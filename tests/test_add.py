@@ -12,8 +12,8 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
-from api.cli import main
+from cli.check import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
+from cli.main import main
 from tests.add_helpers import (
     CONFIG_COMMENT,
     add,

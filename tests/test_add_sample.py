@@ -12,7 +12,7 @@ import pytest
 import yaml
 from sklearn.linear_model import LinearRegression
 
-from api.check_command import EXIT_CONFIG_ERROR
+from cli.check import EXIT_CONFIG_ERROR
 from registry.sample_columns import read_sample
 from tests.add_helpers import add, assert_served_like, loan_frame, served, snapshot, train_loans
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from flask.testing import FlaskClient
 
-from api.cli import main
+from cli.main import main
 from tests.live import COMMAND
 from tests.test_batch_predict import (
     api_predictions,

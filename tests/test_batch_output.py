@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from api.cli import main
 from bench.load.batch import IRIS_FEATURES, write_iris_csv
+from cli.main import main
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import COMMAND
 

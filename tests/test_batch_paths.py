@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from cli.main import main
 from tests.test_batch_predict import flowers_rows, write_input
 
 # Each case: the arguments after INPUT (in.csv, in the current folder), built in that folder.

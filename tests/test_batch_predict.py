@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from api import create_app
-from api.cli import main
 from bench.load.batch import time_predict, write_iris_csv
+from cli.main import main
 from tests.conftest import EXAMPLE_CONFIG
 
 FORMATS = ["csv", "jsonl", "parquet"]

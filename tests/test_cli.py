@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
-from api.cli import main
+from cli.check import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
+from cli.main import main
 
 
 def test_check_all_available(tiny_store: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from tests.live import COMMAND
 
 
 def test_parsing_the_command_line_imports_no_model_library() -> None:
-    probe = "import sys, api.cli; print(sorted({'sklearn', 'joblib', 'pandas'} & set(sys.modules)))"
+    probe = "import sys, cli.main; print(sorted({'sklearn', 'joblib', 'pandas'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
 

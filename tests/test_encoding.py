@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from api.encoding import encode_predictions
+from api.protocols.encoding import encode_predictions
 from registry.inference import Outputs
 
 

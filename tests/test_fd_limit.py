@@ -10,7 +10,7 @@ import sys
 import pytest
 
 PRINT_LIMIT = (
-    "import resource; from api.fd_limit import connection_limit; "
+    "import resource; from api.server.fd_limit import connection_limit; "
     "print(connection_limit(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])"
 )
 

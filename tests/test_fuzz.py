@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks, positive_data_acceptance
 
 from api import create_app
-from api.state import registry_of
+from api.wsgi.state import registry_of
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, request, serving
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from api import create_app, create_app_for
-from api.state import registry_of
+from api.wsgi.state import registry_of
 from registry.registry import Registry
 from tests.conftest import EXAMPLE_CONFIG, FLOWER_FEATURES, PRICE_FEATURES, SHOE_FEATURES
 from tests.live import chromium_or_skip, run_chromium, serving

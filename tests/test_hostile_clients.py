@@ -85,7 +85,7 @@ def v2_tensor(name: str) -> dict[str, object]:
     return {"name": name, "shape": [1], "datatype": "FP64", "data": [1.0]}
 
 
-# Bodies over 1 KiB are parsed by simdjson (api.column_json), whose key lookups scan an object.
+# Bodies over 1 KiB are parsed by simdjson (api.protocols.column_json), whose key lookups scan an object.
 V2_PATHOLOGICAL = {
     "100,000 unknown tensors": {"inputs": [v2_tensor(f"t{i}") for i in range(100_000)]},
     "a tensor with 100,000 keys": {

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.check_command import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
+from cli.check import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION
 from registry.loader import load_registry, load_version
 from registry.reload import rebuild
 from spec.config import ServerSettings, VersionSpec, read_config

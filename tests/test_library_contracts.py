@@ -30,12 +30,13 @@ from prometheus_client.mmap_dict import MmapedDict
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from api.metrics import MULTIPROC_ENV, archive_dead_worker
-from api.one_write import OneWriteResponse, _Gathered
-from api.server import ServerLogger, gunicorn_options
-from api.worker import RegistryWorker, write_json_error
+from api.observability.metrics import MULTIPROC_ENV, archive_dead_worker
+from api.server.http_errors import ErrorWriter, PathKeepingRequest
+from api.server.master import ServerLogger, gunicorn_options
+from api.server.one_write import OneWriteResponse, _Gathered
+from api.server.worker import RegistryWorker
 
-# gunicorn's own Response, whatever api.one_write.install() did to the module in this process.
+# gunicorn's own Response, whatever api.server.one_write.install() did to the module in this process.
 GUNICORN_RESPONSE = OneWriteResponse.__bases__[0]
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,28 +46,63 @@ def parameters(function: Any) -> list[str]:
 
 
 # (owner, attribute, the parameters the patch calls it with or overrides it with, the patch)
+METRICS_ARCHIVE = "api/observability/metrics.py archive_dead_worker"
 SURFACES = [
-    (util, "write_error", parameters(write_json_error), "api/worker.py write_json_error replaces it"),
-    (util, "write_nonblock", ["sock", "data", "chunked"], "api/worker.py write_json_error sends with it"),
-    (GUNICORN_RESPONSE, "write", parameters(OneWriteResponse.write), "api/one_write.py overrides it"),
-    (GUNICORN_RESPONSE, "send_headers", ["self"], "api/one_write.py calls it into a _Gathered socket"),
+    (util, "write_error", parameters(ErrorWriter.__call__)[1:], "api/server/http_errors.py ErrorWriter"),
+    (
+        util,
+        "write_nonblock",
+        ["sock", "data", "chunked"],
+        "api/server/http_errors.py ErrorWriter uses it",
+    ),
+    *[
+        (
+            PathKeepingRequest.__bases__[0],
+            name,
+            parameters(getattr(PathKeepingRequest, name)),
+            "api/server/http_errors.py PathKeepingRequest overrides it",
+        )
+        for name in ("parse", "read_into")
+    ],
+    (GUNICORN_RESPONSE, "write", parameters(OneWriteResponse.write), "api/server/one_write.py overrides it"),
+    (GUNICORN_RESPONSE, "send_headers", ["self"], "api/server/one_write.py calls it into a _Gathered socket"),
     *[
         (
             GeventWorker,
             name,
             parameters(getattr(RegistryWorker, name)),
-            "api/worker.py RegistryWorker overrides it",
+            "api/server/worker.py RegistryWorker overrides it",
         )
         for name in ("init_process", "handle", "handle_request", "handle_error")
     ],
-    (GeventWorker, "handle_exit", ["self", "sig", "frame"], "api/worker.py installs it as a signal handler"),
-    (Logger, "access", parameters(ServerLogger.access), "api/server.py ServerLogger overrides it"),
-    (MmapedDict, "read_all_values_from_file", ["filename"], "api/metrics.py archive_dead_worker"),
-    (MmapedDict, "read_value", ["self", "key"], "api/metrics.py archive_dead_worker"),
-    (MmapedDict, "write_value", ["self", "key", "value", "timestamp"], "api/metrics.py archive_dead_worker"),
-    (MmapedDict, "close", ["self"], "api/metrics.py archive_dead_worker"),
-    (multiprocess, "mark_process_dead", ["pid", "path"], "api/metrics.py archive_dead_worker"),
-    (values, "get_value_class", [], "api/metrics.py enable_multiprocess sets values.ValueClass"),
+    (
+        GeventWorker,
+        "handle_exit",
+        ["self", "sig", "frame"],
+        "api/server/worker.py installs it",
+    ),
+    (Logger, "access", parameters(ServerLogger.access), "api/server/master.py ServerLogger overrides it"),
+    (
+        MmapedDict,
+        "read_all_values_from_file",
+        ["filename"],
+        METRICS_ARCHIVE,
+    ),
+    (MmapedDict, "read_value", ["self", "key"], METRICS_ARCHIVE),
+    (
+        MmapedDict,
+        "write_value",
+        ["self", "key", "value", "timestamp"],
+        METRICS_ARCHIVE,
+    ),
+    (MmapedDict, "close", ["self"], METRICS_ARCHIVE),
+    (multiprocess, "mark_process_dead", ["pid", "path"], METRICS_ARCHIVE),
+    (
+        values,
+        "get_value_class",
+        [],
+        "api/observability/metrics.py enable_multiprocess",
+    ),
     (RandomForestClassifier, "_validate_X_predict", ["self", "X"], "registry/inference.py forest_proba"),
     (
         DecisionTreeClassifier,
@@ -107,7 +143,7 @@ def gunicorn_response(method: str, sock: Any) -> Any:
 def test_gunicorn_responses_keep_the_state_one_write_reads(
     method: str, status: str, omits_body: bool
 ) -> None:
-    revisit = "revisit OneWriteResponse._is_whole_body in api/one_write.py"
+    revisit = "revisit OneWriteResponse._is_whole_body in api/server/one_write.py"
     sock = _Gathered()
     response = gunicorn_response(method, sock)
     fresh = {name: getattr(response, name, "missing") for name in ("headers_sent", "chunked", "sent", "sock")}
@@ -133,7 +169,7 @@ def test_gunicorn_writes_the_headers_with_one_sendall_of_its_socket() -> None:
         b"Content-Length: 5\r\n\r\n"
     ), (
         "gunicorn's send_headers no longer writes the whole head through sock.sendall: revisit "
-        f"OneWriteResponse.write in api/one_write.py (gathered {sock.data!r})"
+        f"OneWriteResponse.write in api/server/one_write.py (gathered {sock.data!r})"
     )
 
 
@@ -144,7 +180,7 @@ def test_gunicorn_would_build_access_log_fields_that_server_logger_skips() -> No
     for key, value in gunicorn_options("127.0.0.1", 8000, 1, 30).items():
         cfg.set(key, value)
     assert cfg.logger_class is ServerLogger, (
-        "gunicorn ignores logger_class: revisit api/server.py ServerLogger"
+        "gunicorn ignores logger_class: revisit api/server/master.py ServerLogger"
     )
     theirs = Logger.__new__(Logger)  # without setup(), which would configure this process's logging
     theirs.cfg = cfg
@@ -153,7 +189,10 @@ def test_gunicorn_would_build_access_log_fields_that_server_logger_skips() -> No
     )
     assert "self.log.access(resp, req, environ, request_time)" in inspect.getsource(
         AsyncWorker.handle_request
-    ), "gunicorn's async worker no longer calls log.access per request: revisit api/server.py ServerLogger"
+    ), (
+        "gunicorn's async worker no longer calls log.access per request: revisit "
+        "api/server/master.py ServerLogger"
+    )
 
 
 def run_python(code: str, env: dict[str, str | None], *args: str) -> str:
@@ -169,7 +208,7 @@ def run_python(code: str, env: dict[str, str | None], *args: str) -> str:
 
 SWITCH_AFTER_IMPORT = """
 import os
-from api.metrics import enable_multiprocess, instruments
+from api.observability.metrics import enable_multiprocess, instruments
 path = enable_multiprocess()
 instruments().reloads.labels("ok").inc()
 print(os.getpid(), *sorted(os.listdir(path)))
@@ -181,7 +220,8 @@ def test_multiprocess_mode_switched_on_after_import_writes_this_process_files(tm
     pid, *files = run_python(SWITCH_AFTER_IMPORT, {"TMPDIR": str(tmp_path), MULTIPROC_ENV: None}).split()
     assert f"counter_{pid}.db" in files, (
         f"a counter made after enable_multiprocess wrote no file (found {files}): prometheus_client no "
-        "longer reads values.ValueClass when a metric is made; revisit api/metrics.py enable_multiprocess"
+        "longer reads values.ValueClass when a metric is made; revisit "
+        "api/observability/metrics.py enable_multiprocess"
     )
 
 
@@ -207,13 +247,14 @@ def test_a_dead_workers_counts_folded_into_the_archive_are_summed_by_the_collect
     multiprocess.MultiProcessCollector(registry, str(tmp_path))
     assert registry.get_sample_value("jobs_total") == 6.0, (
         "the archive of two dead workers' counts does not read back as their sum: revisit "
-        "api/metrics.py archive_dead_worker (prometheus_client.mmap_dict or the file names changed)"
+        "api/observability/metrics.py archive_dead_worker "
+        "(prometheus_client.mmap_dict or the file names changed)"
     )
 
 
 MMAPPED_BYTES = """
 import ctypes, sys
-from api.allocator import keep_freed_memory
+from api.server.allocator import keep_freed_memory
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in "arena ordblks smblks hblks hblkhd usmblks fsmblks "
@@ -231,10 +272,11 @@ print(mallinfo2().hblkhd - before)
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt's thresholds are glibc's")
 def test_malloc_keeps_a_megabyte_block_on_its_heap_once_told() -> None:
-    """api/allocator.py raises glibc's mmap threshold: a 1 MiB block then comes from the heap (kept
+    """api/server/allocator.py raises glibc's mmap threshold: a 1 MiB block then comes from the heap (kept
     for reuse when freed) instead of fresh mmap pages."""
     mapped = {how: int(run_python(MMAPPED_BYTES, {}, how)) for how in ("default", "keep")}
     assert mapped["default"] >= 1 << 20, f"the probe no longer sees glibc mmap a 1 MiB block: {mapped}"
     assert mapped["keep"] == 0, (
-        f"keep_freed_memory no longer keeps 1 MiB blocks on the heap ({mapped}): revisit api/allocator.py"
+        f"keep_freed_memory no longer keeps 1 MiB blocks on the heap ({mapped}): "
+        "revisit api/server/allocator.py"
     )

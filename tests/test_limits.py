@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from api import create_app
-from api.auth import read_token
+from api.wsgi.auth import read_token
 from registry.loader import load_registry
 from spec.config import read_config
 

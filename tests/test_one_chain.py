@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from api import create_app, reload_app
-from api.state import registry_of
+from api.wsgi.state import registry_of
 from bench.load.floor import floor_infer, floor_predict, load_version
 from registry.loader import load_registry
 from registry.reload import reload_registry

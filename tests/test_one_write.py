@@ -1,4 +1,4 @@
-"""Headers and body in one send (api.one_write): whole answers of every size, on a real server,
+"""Headers and body in one send (api.server.one_write): whole answers of every size, on a real server,
 and the remainder sent when the socket takes only part."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from gunicorn.config import Config
 from gunicorn.http import wsgi
 from gunicorn.http.parser import RequestParser
 
-from api import one_write
-from api.one_write import OneWriteResponse, send_both
+from api.server import one_write
+from api.server.one_write import OneWriteResponse, send_both
 from bench.load.alternate import post_request
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving
@@ -193,7 +193,7 @@ def data_segments_in(sock: socket.socket) -> int:
 
 
 def test_each_answer_of_a_real_worker_arrives_in_one_segment(server: LiveServer) -> None:
-    """The worker installs OneWriteResponse (api/worker.py): gunicorn's own path sends the head,
+    """The worker installs OneWriteResponse (api/server/worker.py): gunicorn's own path sends the head,
     then the body, as two segments."""
     address = urlsplit(server.url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from api import create_app
-from api.app import PREDICT_ROUTES
-from api.auth import is_protected
+from api.wsgi.auth import is_protected
+from api.wsgi.routes import ROUTES as TABLE  # tests/test_routes.py: the app serves exactly these
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import LiveServer, serving, wait_until
 
@@ -46,17 +45,7 @@ def concrete(rule: str) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: ARGUMENTS[m.group(1)], rule)
 
 
-def every_route() -> list[tuple[str, str]]:
-    """(method, path) of every route the app serves: the Flask app's rules and the predict routes."""
-    app = create_app(EXAMPLE_CONFIG)
-    routes = {("POST", concrete(route.rule)) for route in PREDICT_ROUTES}
-    for rule in app.url_map.iter_rules():
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            routes.add((method, concrete(rule.rule)))
-    return sorted(routes)
-
-
-ROUTES = every_route()
+ROUTES = sorted({(method, concrete(route.rule)) for route in TABLE for method in route.methods})
 PROTECTED = [(method, path) for method, path in ROUTES if is_protected(path)]
 OPEN = [(method, path) for method, path in ROUTES if not is_protected(path)]
 

@@ -1,5 +1,5 @@
-"""/models columnar bodies of 1 KiB or more are parsed by simdjson (api.column_json), numeric columns
-straight into arrays: every answer must be the one the same body gets when orjson parses it."""
+"""/models columnar bodies of 1 KiB or more are parsed by simdjson (api.protocols.column_json), numeric
+columns straight into arrays: every answer must be the one the same body gets when orjson parses it."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import orjson
 import pytest
 from flask.testing import FlaskClient
 
-from api.column_json import SMALL_BODY_BYTES
-from api.protocols import ModelsProtocol
+from api.protocols.column_json import SMALL_BODY_BYTES
+from api.protocols.models import ModelsProtocol
 
 IRIS = [
     (5.1, 3.5, 1.4, 0.2),

@@ -13,10 +13,10 @@ import joblib
 import pytest
 import yaml
 
-from api.check_command import EXIT_CONFIG_ERROR
-from api.cli import main
 from bench.harness import MODEL_REGISTRY, free_port
 from bench.s3 import SECRET_KEY, S3Server
+from cli.check import EXIT_CONFIG_ERROR
+from cli.main import main
 from registry.config_source import read_config_at
 from registry.loader import load_registry
 from registry.publish import write_addition

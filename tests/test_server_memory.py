@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from api.server import freeze_loaded_objects
+from api.server.master import freeze_loaded_objects
 
 
 class Replaced:

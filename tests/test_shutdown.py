@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from api.worker import STOP_SIGNALS, RegistryWorker
+from api.server.worker import STOP_SIGNALS, RegistryWorker
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import COMMAND, catches, free_port
 

@@ -12,7 +12,7 @@ import skops.io
 import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from api.check_command import EXIT_CONFIG_ERROR
+from cli.check import EXIT_CONFIG_ERROR
 from registry.loader import load_registry
 from spec.config import read_config
 from tests.add_helpers import add, assert_served_like, served, snapshot

@@ -3,7 +3,6 @@ extension), against `model-registry serve` on the example store: answers equal /
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -11,8 +10,9 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
+from tests import test_v2_clients
 from tests.live import LiveServer
-from tests.test_v2_clients import (
+from tests.test_v2_clients import (  # noqa: F401 (the same fixtures: one server per module)
     AUTH,
     ROWS,
     VERSIONS,
@@ -20,9 +20,11 @@ from tests.test_v2_clients import (
     generated_columns,
     predicted,
     request_with_token,
-    serving_with_token,
     triton_inputs,
 )
+
+# The same fixtures as tests/test_v2_clients.py: a server with a token, one per module, and its client.
+server, tclient = test_v2_clients.server, test_v2_clients.tclient
 
 # Other datatypes than the defaults, for the same features: FP32, INT32, codes as BYTES strings.
 DATATYPES = {
@@ -30,17 +32,6 @@ DATATYPES = {
     "penguins": {"flipper_length_mm": "INT64", "body_mass_g": "INT32"},
     "diabetes": {"age": "INT32", "sex": "BYTES", "bmi": "FP32"},
 }
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with serving_with_token(tmp_path_factory.mktemp("v2-binary")) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def tclient(server: LiveServer) -> triton.InferenceServerClient:
-    return triton.InferenceServerClient(url=server.url.removeprefix("http://"))
 
 
 def whole(columns: dict[str, list[Any]], datatypes: dict[str, str]) -> dict[str, list[Any]]:

@@ -1,4 +1,4 @@
-"""A worker's start: gevent's plugin lookups read the installed packages once (api.worker)."""
+"""A worker's start: gevent's plugin lookups read the installed packages once (api.server.worker)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from importlib import metadata
 import pytest
 from gevent import events
 
-from api.worker import entry_points_read_once
+from api.server.worker import entry_points_read_once
 
 GROUPS = ("console_scripts", "gevent.plugins.monkey.will_patch_all", "no.such.group")
 

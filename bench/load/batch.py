@@ -67,7 +67,7 @@ def time_predict(
     source: Path, output: Path, rows: int, chunk_rows: int = 10_000, config: Path = EXAMPLE_CONFIG
 ) -> Run:
     """Score ``source`` with iris/1 into ``output`` in a fresh process; its time and peak RSS."""
-    command = [sys.executable, "-m", "api", "predict", "iris/1", str(source), "--output", str(output)]
+    command = [sys.executable, "-m", "cli", "predict", "iris/1", str(source), "--output", str(output)]
     command += ["--config", str(config), "--chunk-rows", str(chunk_rows)]
     done = subprocess.run(
         [sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, check=True

@@ -39,7 +39,7 @@ def load_version(config: Path, model: str, version: str) -> LoadedVersion:
     """The loaded, available version of ``model`` from the config, as the server holds it (in a
     process whose allocator keeps freed memory, as the server's does)."""
     try:
-        from api.allocator import keep_freed_memory
+        from api.server.allocator import keep_freed_memory
         from registry.loader import load_registry
         from spec.config import read_config
 
@@ -55,11 +55,11 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
     HTTP and Flask: parse (the protocol's own parser), the predict chain (envelope, column-wise
     validation, model input, predict), encode.
 
-    Mirrors ``api.pipeline.PredictPipeline`` with ``api.protocols.ModelsProtocol``.
+    Mirrors ``api.wsgi.pipeline.PredictPipeline`` with ``api.protocols.models.ModelsProtocol``.
     """
     try:
-        from api.encoding import encode_predictions
-        from api.protocols import ModelsProtocol
+        from api.protocols.encoding import encode_predictions
+        from api.protocols.models import ModelsProtocol
         from registry.chain import predict_request
 
         protocol = ModelsProtocol()
@@ -72,9 +72,9 @@ def floor_predict(loaded: LoadedVersion, body: bytes) -> bytes:
 def floor_infer(loaded: LoadedVersion, body: bytes) -> bytes:
     """The V2 infer answer for a raw request body, as the server's pipeline computes it minus HTTP:
     parse (the protocol's own parser), the predict chain (decode the tensors, validate, predict),
-    encode (api.v2.V2Protocol)."""
+    encode (api.protocols.v2.V2Protocol)."""
     try:
-        from api.v2 import V2Protocol
+        from api.protocols.v2 import V2Protocol
         from registry.chain import predict_request
 
         protocol = V2Protocol()
