@@ -12,35 +12,43 @@ import sys
 from cli.check import EXIT_CONFIG_ERROR, EXIT_FAILED_VERSION, describe_line
 from registry.bounds import BOUNDS_HELP
 from registry.config_edit import addition_text
+from registry.publish import write_addition
 from registry.registration import (
     USAGE,
     Addition,
     AdditionRefused,
-    apply_addition,
     check_in_place,
     plan_addition,
 )
 from registry.registry import ModelVersion
-from spec.config import default_config_path
+from registry.stores import StoreError
+from spec.config import config_location
 from spec.features import FeatureSpec
 
 
 def run_add(args: argparse.Namespace) -> int:
     """Carry out ``add`` as parsed; returns the exit status."""
     try:
-        addition = plan_addition(
-            default_config_path(args.config),
-            args.artifact,
-            args.model,
-            args.version,
-            args.sample,
-            args.description,
-            args.trust_types,
-            args.bounds,
-        )
+        return _run_add(args)
+    except StoreError as exc:
+        print(f"add: {exc}; nothing was added", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     except AdditionRefused as exc:
         print(f"add: {exc.message}", file=sys.stderr)
         return EXIT_CONFIG_ERROR if exc.kind == USAGE else EXIT_FAILED_VERSION
+
+
+def _run_add(args: argparse.Namespace) -> int:
+    addition = plan_addition(
+        config_location(args.config),
+        args.artifact,
+        args.model,
+        args.version,
+        args.sample,
+        args.description,
+        args.trust_types,
+        args.bounds,
+    )
     print(summary(addition))
     if args.dry_run:
         print(f"--dry-run: would add to {addition.config.path} (nothing changed):")
@@ -48,7 +56,7 @@ def run_add(args: argparse.Namespace) -> int:
         return _report(check_in_place(addition), dry_run=True)
     if not addition.edited.layout_kept:
         print("add: note: the file's indentation is not one add reproduces; it is rewritten", file=sys.stderr)
-    return _report(apply_addition(addition), dry_run=False)
+    return _report(write_addition(addition), dry_run=False)
 
 
 def summary(addition: Addition) -> str:

@@ -57,3 +57,18 @@ def add_parser(commands: argparse._SubParsersAction, config_help: str) -> None:
         help="for a .skops file: load it trusting the types it lists beyond skops' safe defaults, "
         "and record them as trusted_types (without it, add only lists them and exits 2)",
     )
+
+
+def add_cache_arguments(cmd: argparse.ArgumentParser) -> None:
+    """``--cache-dir`` and ``--cache-max-bytes``: where artifacts from a remote store are kept."""
+    cmd.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="local copies of artifacts from a remote store, one per sha256, kept across restarts "
+        "(default: $MODEL_REGISTRY_CACHE_DIR, else ~/.cache/model-registry/artifacts)",
+    )
+    cmd.add_argument(
+        "--cache-max-bytes",
+        type=int,
+        help="the cache's size bound; the least recently used copies go first (default: 10 GiB)",
+    )

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.observability.logs import FORMATS, configure_logging
-from cli.add_arguments import add_parser
+from cli.add_arguments import add_cache_arguments, add_parser
 from cli.check import EXIT_CONFIG_ERROR, check, describe_line
 from cli.predict_arguments import add_predict_parser
 from cli.traffic import add_traffic_parser
 from registry.registry import Registry
-from spec.config import CONFIG_ENV, default_config_path, read_config
+from spec.config import CONFIG_ENV, config_location
 from spec.errors import ConfigError
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -42,15 +42,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(args.log_format, args.log_level)
     else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from registry.artifact_cache import use_cache
+    from registry.config_source import check_store_reachable, read_config_at
+    from registry.stores import StoreError
+
+    use_cache(args.cache_dir, args.cache_max_bytes)
     started = time.perf_counter()
     try:  # before scikit-learn is imported (seconds), so that a missing or wrong file is told at once
-        config = read_config(default_config_path(args.config))
+        config = read_config_at(config_location(args.config))
+        check_store_reachable(config)
+        from registry.loader import load_registry
+
+        registry = load_registry(config)
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    from registry.loader import load_registry
-
-    registry = load_registry(config)
+    except StoreError as exc:
+        print(f"cannot read the store: {exc}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     elapsed = time.perf_counter() - started
     if args.command == "check":
         return check(registry, elapsed)
@@ -61,7 +70,7 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
     """Serve with gunicorn until stopped; SIGHUP (or a change, with --watch) reloads the config."""
     from gunicorn.pidfile import Pidfile
 
-    from api.observability.metrics import enable_multiprocess
+    from api.observability.metrics_dir import enable_multiprocess
     from api.server.master import RegistryServer, gunicorn_options
     from api.wsgi.app import create_app_for, reload_app
     from api.wsgi.auth import read_token
@@ -99,7 +108,8 @@ def serve(registry: Registry, args: argparse.Namespace, elapsed: float) -> int:
         args.pid_file and str(Path(args.pid_file).absolute()),
     )
     app = create_app_for(registry, token, access_log=not args.no_access_log)
-    RegistryServer(app, options, reload_app, watch=registry.config.path if args.watch else None).run()
+    watch = registry.config.path if args.watch else None
+    RegistryServer(app, options, reload_app, watch, args.poll_interval).run()
     return 0
 
 
@@ -132,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         help="write the server's PID to this file once it listens (for kill -HUP); removed at exit",
     )
     serve_cmd.add_argument(
+        "--poll-interval",
+        type=float,
+        default=10.0,
+        help="with --watch on a config at a URL: seconds between polls of it (default: 10)",
+    )
+    serve_cmd.add_argument(
         "--token-file",
         help="require 'Authorization: Bearer <token>' on /models with the token in this file "
         "(default: $MODEL_REGISTRY_TOKEN; no auth when neither is set)",
@@ -152,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     check_cmd = commands.add_parser("check", help="load every version and report; exit 1 on failure")
     check_cmd.add_argument("--config", help=config_help)
+    for command in (serve_cmd, check_cmd):
+        add_cache_arguments(command)
     add_parser(commands, config_help)
     add_predict_parser(commands, config_help)
     add_traffic_parser(commands, config_help)

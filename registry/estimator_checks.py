@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -148,3 +149,18 @@ def _as_list(cols: Any) -> list[Any]:
 def is_missing(value: Any) -> bool:
     """True for None and NaN, the values an encoder learns from gaps in its data."""
     return value is None or (isinstance(value, float) and value != value)
+
+
+def class_path(obj: Any) -> str:
+    """Where the object's class can be imported from: its public module when that exports the very
+    same class (``sklearn.ensemble.HistGradientBoostingClassifier``), else its real module path."""
+    cls = type(obj)
+    parts = cls.__module__.split(".")
+    private = next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))
+    public = sys.modules.get(".".join(parts[:private])) if 0 < private < len(parts) else None
+    found: Any = public
+    for name in cls.__qualname__.split("."):
+        found = getattr(found, name, None)
+    if public is not None and found is cls:
+        return f"{public.__name__}.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -13,7 +13,6 @@ import itertools
 import logging
 import os
 import stat
-import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -25,13 +24,15 @@ import joblib
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
-from registry.estimator_checks import estimator_problems, final_estimator, infer_task
+from registry.artifact_cache import local_copy
+from registry.estimator_checks import class_path, estimator_problems, final_estimator, infer_task
 from registry.inference import Predictor
 from registry.isolation import IsolationFailure, Trial, exception_text, finish_isolated, start_isolated
 from registry.registry import ArtifactInfo, ModelVersion, Registry
 from registry.skops_artifact import UntrustedTypesError, load_skops
 from spec.config import RegistryConfig, ServerSettings, VersionSpec
 from spec.errors import ArtifactError
+from spec.locations import Url
 from spec.version_spec import SKOPS_SUFFIX
 
 DEFAULT_SETTINGS = ServerSettings()
@@ -44,7 +45,9 @@ def load_registry(config: RegistryConfig) -> Registry:
     return Registry.build(config, load_versions(specs, config.store, config.server))
 
 
-def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFAULT_SETTINGS) -> ModelVersion:
+def load_version(
+    spec: VersionSpec, store: Path | Url, settings: ServerSettings = DEFAULT_SETTINGS
+) -> ModelVersion:
     """The loaded version, or one marked failed with the reason (model, version and key named).
 
     Never raises, and nothing the artifact does ends this process: it is first loaded and checked in
@@ -55,7 +58,7 @@ def load_version(spec: VersionSpec, store: Path, settings: ServerSettings = DEFA
 
 
 def load_versions(
-    specs: Iterable[VersionSpec], store: Path, settings: ServerSettings = DEFAULT_SETTINGS
+    specs: Iterable[VersionSpec], store: Path | Url, settings: ServerSettings = DEFAULT_SETTINGS
 ) -> list[ModelVersion]:
     """Each version as ``load_version`` loads it, in order.
 
@@ -103,7 +106,7 @@ def _guarded(spec: VersionSpec, load: Callable[[], Any]) -> Any:
         return ModelVersion(spec, reason=f"artifact: cannot be loaded: {exception_text(exc)}")
 
 
-def _start(spec: VersionSpec, store: Path, settings: ServerSettings) -> _Started | ModelVersion:
+def _start(spec: VersionSpec, store: Path | Url, settings: ServerSettings) -> _Started | ModelVersion:
     """The version's trial load, started; or the version failed before any of it is unpickled."""
 
     def start() -> _Started:
@@ -121,7 +124,7 @@ def _start(spec: VersionSpec, store: Path, settings: ServerSettings) -> _Started
     return _guarded(spec, start)
 
 
-def _complete(started: _Started | ModelVersion, store: Path, settings: ServerSettings) -> ModelVersion:
+def _complete(started: _Started | ModelVersion, store: Path | Url, settings: ServerSettings) -> ModelVersion:
     """The version loaded here once its trial succeeded; else failed with the trial's reason."""
     if isinstance(started, ModelVersion):
         return started
@@ -154,7 +157,9 @@ def _artifact_info(facts: Any) -> ArtifactInfo | None:
         return None
 
 
-def _load_checked(spec: VersionSpec, store: Path, settings: ServerSettings, digest: str) -> ModelVersion:
+def _load_checked(
+    spec: VersionSpec, store: Path | Url, settings: ServerSettings, digest: str
+) -> ModelVersion:
     estimator, artifact = _load_artifact(spec, store, settings.max_artifact_bytes, digest)
     problems = estimator_problems(spec, estimator)
     if problems:
@@ -180,7 +185,7 @@ def resolve_artifact(spec: VersionSpec, store: Path) -> Path:
     return path
 
 
-def artifact_digest(spec: VersionSpec, store: Path, max_bytes: int) -> str:
+def artifact_digest(spec: VersionSpec, store: Path | Url, max_bytes: int) -> str:
     """The artifact's sha256, read in small blocks (never the whole file at once), checked against
     the config's; an artifact over ``max_bytes`` is refused unread."""
     with open_artifact(spec, store, max_bytes) as file:
@@ -190,11 +195,12 @@ def artifact_digest(spec: VersionSpec, store: Path, max_bytes: int) -> str:
     return digest
 
 
-def open_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> BinaryIO:
-    """The artifact opened without blocking: a FIFO or device put where the file should be is
+def open_artifact(spec: VersionSpec, store: Path | Url, max_bytes: int) -> BinaryIO:
+    """The artifact opened without blocking (from a remote store: its verified local copy, fetched
+    once into the cache, ``registry.artifact_cache``): a FIFO or device put where the file should be is
     refused, not waited on (``open`` of a FIFO blocks until a writer comes), and so is a file
     larger than ``max_bytes``."""
-    path = resolve_artifact(spec, store)
+    path = local_copy(spec, store, max_bytes) if isinstance(store, Url) else resolve_artifact(spec, store)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
@@ -210,7 +216,7 @@ def open_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> BinaryIO:
     return file
 
 
-def read_artifact(spec: VersionSpec, store: Path, max_bytes: int) -> bytes:
+def read_artifact(spec: VersionSpec, store: Path | Url, max_bytes: int) -> bytes:
     """The artifact's bytes, at most ``max_bytes`` of them (a file that grew past it is refused)."""
     with open_artifact(spec, store, max_bytes) as file:
         data = file.read(max_bytes + 1)
@@ -224,7 +230,9 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_artifact(spec: VersionSpec, store: Path, max_bytes: int, digest: str) -> tuple[Any, ArtifactInfo]:
+def _load_artifact(
+    spec: VersionSpec, store: Path | Url, max_bytes: int, digest: str
+) -> tuple[Any, ArtifactInfo]:
     data = read_artifact(spec, store, max_bytes)
     # Unpickling runs code from the file, so the bytes loaded must be the ones whose digest was checked.
     if sha256_of(data) != digest:
@@ -271,21 +279,6 @@ def _read_object(spec: VersionSpec, data: bytes) -> Any:
 def _labels(estimator: Any) -> tuple[Any, ...] | None:
     classes = getattr(estimator, "classes_", None)
     return tuple(classes.tolist()) if classes is not None else None
-
-
-def class_path(obj: Any) -> str:
-    """Where the object's class can be imported from: its public module when that exports the very
-    same class (``sklearn.ensemble.HistGradientBoostingClassifier``), else its real module path."""
-    cls = type(obj)
-    parts = cls.__module__.split(".")
-    private = next((i for i, part in enumerate(parts) if part.startswith("_")), len(parts))
-    public = sys.modules.get(".".join(parts[:private])) if 0 < private < len(parts) else None
-    found: Any = public
-    for name in cls.__qualname__.split("."):
-        found = getattr(found, name, None)
-    if public is not None and found is cls:
-        return f"{public.__name__}.{cls.__qualname__}"
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _too_large(spec: VersionSpec, size: int, max_bytes: int) -> ArtifactError:

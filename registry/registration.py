@@ -12,44 +12,35 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from registry.addition_inputs import (
+    USAGE,
+    AdditionRefused,
+    arguments_checked,
+    estimator_of,
+    features_of,
+    trusted_types_of,
+)
 from registry.bounds import DEFAULT_BOUNDS
 from registry.config_edit import NEW_CONFIG, EditedConfig, VersionEntry, add_version
+from registry.config_source import ConfigText, read_config_text
 from registry.estimator_checks import infer_task
-from registry.isolation import IsolationFailure, exception_text, run_isolated
-from registry.loader import deserialize, load_registry, load_version, sha256_of
+from registry.loader import load_registry, load_version, sha256_of
 from registry.registry import ModelVersion
-from registry.sample_columns import SampleError, check_sample_path, read_sample
-from registry.signature import SignatureError, infer_features
-from registry.skops_artifact import untrusted_types
 from registry.store_write import StagedCopy, stage_copy
+from registry.stores import exists
 from spec.config import (
-    RESERVED_VERSION,
-    RESERVED_VERSION_REASON,
     ModelSpec,
     RegistryConfig,
     VersionSpec,
-    name_problem,
     parse_config,
     read_config,
 )
-from spec.errors import ArtifactError, ConfigError
+from spec.errors import ConfigError
 from spec.facts import utc_timestamp
-from spec.version_spec import SKOPS_SUFFIX
-
-USAGE = "usage"  # the request cannot be carried out as given (exit 2)
-UNUSABLE = "unusable"  # the artifact is no model that could be served (exit 1)
-
-
-class AdditionRefused(Exception):
-    """Nothing was changed; ``kind`` is USAGE or UNUSABLE and ``message`` says why."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind, self.message = kind, message
+from spec.locations import Url
 
 
 @dataclass(frozen=True)
@@ -67,10 +58,12 @@ class Addition:
     original: bytes | None
     edited: EditedConfig
     bounds: str = DEFAULT_BOUNDS
+    explicit_version: bool = True  # given with --version; else chosen, and chosen again on a conflict
+    description: str | None = None  # --description, for a model that is new when planned again
 
 
 def plan_addition(
-    config_path: Path,
+    config_path: Path | Url,
     source: Path,
     model: str,
     version: str | None = None,
@@ -84,26 +77,16 @@ def plan_addition(
 
     Every argument is checked before the artifact is unpickled, so a usage error never runs its code.
     """
-    exists = config_path.exists()
-    config = _read(config_path) if exists else _new_config(config_path)
-    original = config_path.read_bytes() if exists else None
-    _check_arguments(source, model, version, sample)
-    existing = next((m for m in config.models if m.name == model), None)
-    version = version or next_version(existing)
-    if existing is not None and version in {v.version for v in existing.versions}:
-        raise AdditionRefused(
-            USAGE,
-            f"{model}/{version} already exists; versions are never overwritten (give another --version)",
-        )
-    relative = f"{model}/{version}/{source.name}"
-    if (config.store / relative).exists():
-        raise AdditionRefused(USAGE, f"{config.store / relative} already exists; add never overwrites it")
+    read = _read(config_path)
+    arguments_checked(source, model, version, sample)
+    placed = replan(read, source, model, version, description, bounds=bounds)
     data = source.read_bytes()
-    trusted = _trusted_types(source, data, trust_types)
-    estimator = _estimator(source, model, version, data, trusted, config.server.load_timeout_s)
-    features = _features(estimator, sample, bounds)
+    config = read.config
+    trusted = trusted_types_of(source, data, trust_types)
+    estimator = estimator_of(source, model, placed.version, data, trusted, config.server.load_timeout_s)
+    features = features_of(estimator, sample, bounds)
     entry = VersionEntry(
-        relative,
+        placed.entry.artifact,
         sha256_of(data),
         features,
         infer_task(estimator),
@@ -112,12 +95,61 @@ def plan_addition(
         source=source.name,
         sample_sha256=_file_sha256(sample) if sample is not None else None,
     )
+    return replan(read, source, model, version, description, entry, bounds)
+
+
+def replan(
+    read: ConfigText,
+    source: Path,
+    model: str,
+    version: str | None,
+    description: str | None,
+    entry: VersionEntry | None = None,
+    bounds: str = DEFAULT_BOUNDS,
+) -> Addition:
+    """Where the version goes in the config ``read`` and the edited text: ``entry`` (None: a
+    placeholder, before the artifact is read) at ``version``, or at the next free one."""
+    config = read.config
+    existing = next((m for m in config.models if m.name == model), None)
+    chosen = version or next_version(existing)
+    remote = isinstance(config.store, Url)
+    while remote and version is None and _artifact_exists(config.store, f"{model}/{chosen}/{source.name}"):
+        chosen = str(int(chosen) + 1)  # another add's artifact, whose config is not written yet
+    if existing is not None and chosen in {v.version for v in existing.versions}:
+        raise AdditionRefused(
+            USAGE,
+            f"{model}/{chosen} already exists; versions are never overwritten (give another --version)",
+        )
+    relative = f"{model}/{chosen}/{source.name}"
+    if _artifact_exists(config.store, relative):
+        raise AdditionRefused(
+            USAGE, f"{_join(config.store, relative)} already exists; add never overwrites it"
+        )
+    entry = dataclasses.replace(entry or VersionEntry(relative, "0" * 64, ()), artifact=relative)
     new_description = None if existing else (description or f"{model} (registered with model-registry add)")
-    text = NEW_CONFIG if original is None else original.decode("utf-8")
-    edited = _edit(config_path, text, model, version, entry, new_description)
+    edited = _edit(config.path, read.data, model, chosen, entry, new_description) if entry.features else None
     return Addition(
-        config, source, model, version, entry, existing is None, new_description, original, edited, bounds
+        config,
+        source,
+        model,
+        chosen,
+        entry,
+        existing is None,
+        new_description,
+        read.data,
+        edited,  # type: ignore[arg-type]  # only the placeholder has none
+        bounds,
+        explicit_version=version is not None,
+        description=description,
     )
+
+
+def _join(store: Path | Url, relative: str) -> Path | Url:
+    return store.child(relative) if isinstance(store, Url) else store / relative
+
+
+def _artifact_exists(store: Path | Url, relative: str) -> bool:
+    return exists(store.child(relative)) if isinstance(store, Url) else (store / relative).exists()
 
 
 def next_version(model: ModelSpec | None) -> str:
@@ -136,7 +168,8 @@ def check_in_place(addition: Addition) -> ModelVersion:
 
 
 def apply_addition(addition: Addition) -> ModelVersion:
-    """Copy the artifact, write the config, load it all; undo both when the new version fails."""
+    """Copy the artifact, write the config, load it all; undo both when the new version fails.
+    (A config or store at a URL is published instead: ``registry.publish``.)"""
     path = addition.config.path
     staged = stage_copy(addition.source, addition.config.store, addition.entry.artifact)
     try:
@@ -171,97 +204,26 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-def _read(config_path: Path) -> RegistryConfig:
+def _read(config_path: Path | Url) -> ConfigText:
+    """The config as read; a local file that does not exist yet is planned as a new, empty one."""
+    if isinstance(config_path, Path) and not config_path.exists():
+        return ConfigText(_new_config(config_path), None)
     try:
-        return read_config(config_path)
+        return read_config_text(config_path)
     except ConfigError as exc:
         raise AdditionRefused(USAGE, exc.message) from None
 
 
-def _trusted_types(source: Path, data: bytes, trust_types: bool) -> tuple[str, ...]:
-    if source.suffix != SKOPS_SUFFIX:
-        return ()
-    try:
-        needed = untrusted_types(data)
-    except Exception as exc:  # a broken archive can raise anything
-        raise AdditionRefused(UNUSABLE, f"{source}: cannot be read by skops: {exc}") from None
-    if needed and not trust_types:
-        raise AdditionRefused(
-            USAGE,
-            f"{source} needs types that skops does not trust by default: {', '.join(needed)}. "
-            "Nothing was loaded or changed; if you trust this file, run add again with --trust-types "
-            "to load it and record them as trusted_types.",
-        )
-    return tuple(needed)
-
-
-def _check_arguments(source: Path, model: str, version: str | None, sample: Path | None) -> None:
-    problem = name_problem(model, "--model")
-    if version is not None:
-        problem = problem or name_problem(version, "--version")
-        if version == RESERVED_VERSION:
-            problem = problem or f"{model}: versions: {version}: {RESERVED_VERSION_REASON}"
-    if problem:
-        raise AdditionRefused(USAGE, problem)
-    if not source.is_file():
-        raise AdditionRefused(USAGE, f"{source}: no such file")
-    try:
-        if sample is not None:
-            check_sample_path(sample)
-    except SampleError as exc:
-        raise AdditionRefused(USAGE, f"--sample: {exc}") from None
-
-
-def _estimator(
-    source: Path, model: str, version: str, data: bytes, trusted: tuple[str, ...], timeout_s: int
-) -> Any:
-    """The estimator in ``data``, unpickled here only after a forked child did so and survived."""
-    spec = VersionSpec(model, version, source.name, (), trusted_types=trusted)
-
-    def step() -> dict[str, Any]:
-        try:
-            _unpickle(source, spec, data)
-        except AdditionRefused as exc:
-            return {"reason": exc.message}
-        return {"reason": None}
-
-    try:
-        reason = run_isolated(step, timeout_s).get("reason")
-    except IsolationFailure as exc:
-        raise AdditionRefused(UNUSABLE, f"{source}: {exc}") from None
-    if reason:
-        raise AdditionRefused(UNUSABLE, str(reason))
-    return _unpickle(source, spec, data)
-
-
-def _unpickle(source: Path, spec: VersionSpec, data: bytes) -> Any:
-    try:
-        estimator, _ = deserialize(spec, data)
-    except ArtifactError as exc:
-        raise AdditionRefused(UNUSABLE, f"{source}: {exc.reason}") from None
-    except BaseException as exc:  # noqa: B036 - an artifact's SystemExit is its fault, not ours
-        raise AdditionRefused(UNUSABLE, f"{source}: cannot be loaded: {exception_text(exc)}") from None
-    if not callable(getattr(estimator, "predict", None)):
-        raise AdditionRefused(
-            UNUSABLE, f"{source}: holds a {type(estimator).__name__}, not an estimator (it has no predict)"
-        )
-    return estimator
-
-
-def _features(estimator: Any, sample: Path | None, bounds: str) -> Any:
-    try:
-        wanted = getattr(estimator, "feature_names_in_", None)
-        columns = None if wanted is None else [str(n) for n in wanted]
-        frame = read_sample(sample, columns) if sample is not None else None
-        return infer_features(estimator, frame, bounds)
-    except (SampleError, SignatureError) as exc:
-        raise AdditionRefused(USAGE, f"cannot infer the features: {exc}") from None
-
-
 def _edit(
-    path: Path, text: str, model: str, version: str, entry: VersionEntry, description: str | None
+    path: Path | Url,
+    original: bytes | None,
+    model: str,
+    version: str,
+    entry: VersionEntry,
+    description: str | None,
 ) -> EditedConfig:
-    """The edited text, validated exactly as the server will read it."""
+    """The edited text, validated exactly as the server will read it (``original`` None: a new file)."""
+    text = NEW_CONFIG if original is None else original.decode("utf-8")
     try:
         edited = add_version(text, model, version, entry, description)
         parse_config(yaml.safe_load(edited.text), path)

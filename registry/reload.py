@@ -14,22 +14,28 @@ import logging
 import os
 from pathlib import Path
 
+from registry.config_source import read_config_at
 from registry.loader import artifact_digest, load_versions
 from registry.registry import ModelVersion, Registry
-from spec.config import RegistryConfig, VersionSpec, read_config
+from registry.stores import StoreError
+from spec.config import RegistryConfig, VersionSpec
 from spec.errors import ConfigError
+from spec.locations import Url, location
 
 log = logging.getLogger(__name__)
 
 
-def reload_registry(current: Registry, path: str | os.PathLike[str] | None = None) -> Registry:
-    """The registry for the config at ``path`` (default: the one ``current`` came from)."""
-    path = Path(path or current.config.path)
+def reload_registry(current: Registry, path: str | os.PathLike[str] | Url | None = None) -> Registry:
+    """The registry for the config at ``path`` (default: the one ``current`` came from; a local
+    path or a URL)."""
+    path = location(path or current.config.path)
     try:
-        config = read_config(path)
+        config = read_config_at(path)
         next_registry = rebuild(current, config)
     except ConfigError as exc:
         return _keep(current, exc.message)
+    except StoreError as exc:
+        return _keep(current, str(exc))
     except Exception as exc:  # whatever goes wrong, what serves keeps serving
         return _keep(current, f"{path}: {type(exc).__name__}: {exc}")
     outcome = summary(current, next_registry)
@@ -115,7 +121,7 @@ def _loading_policy(config: RegistryConfig) -> bool:
 
 
 def _unchanged(
-    previous: ModelVersion, spec: VersionSpec, store: Path, old_store: Path, max_bytes: int
+    previous: ModelVersion, spec: VersionSpec, store: Path | Url, old_store: Path | Url, max_bytes: int
 ) -> bool:
     """Same spec, same store, and the file still holds the bytes that were loaded (hashed by
     streaming it, so a reload never holds a whole artifact in the master to compare it)."""

@@ -147,3 +147,13 @@ class HealthSchema(Schema):
         metadata={"description": "Traffic weights a failed version cannot take, and shadows that cannot run"},
     )
     message = fields.String(allow_none=True, metadata={"description": "Set when there are no models yet"})
+    store_error = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "With --watch on a remote config: why the last poll failed (what serves is kept)"
+        },
+    )
+    last_good_poll = fields.String(
+        allow_none=True,
+        metadata={"description": "With --watch on a remote config: when a poll last succeeded"},
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,11 @@ import yaml
 
 from spec.errors import ConfigError
 from spec.features import unknown_keys
+from spec.locations import Url, location, store_location
 from spec.names import as_name
 from spec.names import name_problem as name_problem  # registry.registration checks names with it
+from spec.server_settings import DEFAULT_MAX_ARTIFACT_BYTES as DEFAULT_MAX_ARTIFACT_BYTES
+from spec.server_settings import ServerSettings, parse_server
 from spec.traffic import TRAFFIC_KEYS, TrafficSpec, parse_traffic
 from spec.version_spec import VersionSpec, parse_version
 from spec.versions import sort_versions
@@ -23,11 +26,6 @@ LATEST = "latest"
 # /models/<name>/predict predicts with the default version, so no version or alias may be called this.
 RESERVED_VERSION = "predict"
 RESERVED_VERSION_REASON = "reserved (the default version's predict path)"
-DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
-BUFFERED_BODIES = 2  # server.max_buffered_bytes defaults to this many max_body_bytes
-# Larger than any scikit-learn model we serve, small enough that a stray dump or disk image put
-# where an artifact should be is refused before the master reads it.
-DEFAULT_MAX_ARTIFACT_BYTES = 2 * 1024**3
 
 _TOP_KEYS = {"store", "models", "server"}
 _MODEL_KEYS = {"description", "default_version", "aliases", "versions", *TRAFFIC_KEYS}
@@ -46,36 +44,27 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
-class ServerSettings:
-    """Limits and policies of the HTTP server (``server:`` in the config)."""
-
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # larger bodies get a 413
-    max_rows: int = 100_000  # more rows in one request get a 413
-    max_json_depth: int = 32  # deeper nesting in a body gets a 400
-    timeout: int = 30  # seconds a worker may spend on one request before it is replaced
-    max_connections: int = 1000  # per worker, lowered to fit the open-files limit
-    max_buffered_bytes: int = BUFFERED_BODIES * DEFAULT_MAX_BODY_BYTES  # per worker: bodies and answers held
-    require_sha256: bool = False  # refuse to load an artifact whose config gives no sha256
-    load_timeout_s: int = 120  # seconds a new or changed artifact may take to load in its trial process
-    max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES  # larger artifacts are refused unread
-
-
-_SERVER_KEYS = {f.name for f in fields(ServerSettings)}
-
-
-@dataclass(frozen=True)
 class RegistryConfig:
-    """The whole config file: where artifacts live, the models, the server's limits."""
+    """The whole config file: where artifacts live, the models, the server's limits.
 
-    path: Path
-    store: Path
+    ``path`` and ``store`` are local paths or ``Url``s; ``tag`` names the config object's revision
+    (its ETag or generation) when it was read from object storage."""
+
+    path: Path | Url
+    store: Path | Url
     models: tuple[ModelSpec, ...]
     server: ServerSettings = ServerSettings()
+    tag: str | None = None
 
 
 def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """The config path: ``explicit`` if given, else ``$MODEL_REGISTRY_CONFIG``, else ./config.yaml."""
     return Path(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
+
+
+def config_location(explicit: str | os.PathLike[str] | None = None) -> Path | Url:
+    """Like ``default_config_path``, but a URL (``s3://bucket/prefix/config.yaml``) stays a ``Url``."""
+    return location(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
 
 
 def read_config(path: str | os.PathLike[str]) -> RegistryConfig:
@@ -104,16 +93,21 @@ def missing_config_problem(path: Path) -> str:
     )
 
 
-def parse_config(data: Any, path: Path) -> RegistryConfig:
-    """Validate already-parsed YAML; relative paths are taken from ``path``'s folder."""
+def parse_config(data: Any, path: Path | Url, tag: str | None = None) -> RegistryConfig:
+    """Validate already-parsed YAML; a relative ``store:`` is taken from ``path``'s folder (or prefix)."""
     problems: list[str] = []
     if not isinstance(data, dict):
         raise ConfigError(["the file must hold a mapping with 'store' and 'models'"], str(path))
     unknown_keys(data, _TOP_KEYS, "", problems)
     store = data.get("store", "model_store")
     if not isinstance(store, str) or not store:
-        problems.append("store: must be a folder path")
+        problems.append("store: must be a folder path or a URL")
         store = "model_store"
+    try:
+        store_at = store_location(store, path)
+    except ValueError as exc:
+        problems.append(f"store: {exc}")
+        store_at = location(store)
     models = data.get("models") or {}  # none yet: an empty registry, which `add` fills
     specs: list[ModelSpec] = []
     if not isinstance(models, dict):
@@ -123,38 +117,17 @@ def parse_config(data: Any, path: Path) -> RegistryConfig:
             spec = _parse_model(name, model, problems)
             if spec is not None:
                 specs.append(spec)
-    server = _parse_server(data.get("server", {}), problems)
+    server = parse_server(data.get("server", {}), problems)
+    if isinstance(store_at, Url):
+        problems += [
+            f"{v.model}/{v.version}: sha256: required, the store is remote ({store_at})"
+            for m in specs
+            for v in m.versions
+            if not v.sha256
+        ]
     if problems:
         raise ConfigError(problems, str(path))
-    return RegistryConfig(
-        path=path,
-        store=(path.parent / store).resolve(),
-        models=tuple(specs),
-        server=server,
-    )
-
-
-def _parse_server(data: Any, problems: list[str]) -> ServerSettings:
-    if not isinstance(data, dict):
-        problems.append("server: must be a mapping")
-        return ServerSettings()
-    unknown_keys(data, _SERVER_KEYS, "server: ", problems)
-    settings = {}
-    for setting in fields(ServerSettings):
-        value = data.get(setting.name, setting.default)
-        flag = isinstance(setting.default, bool)
-        if type(value) is not type(setting.default) or (not flag and value < 1):
-            kind = "true or false" if flag else "a positive integer"
-            problems.append(f"server: {setting.name}: must be {kind}")
-            value = setting.default
-        settings[setting.name] = value
-    if "max_buffered_bytes" not in data:
-        settings["max_buffered_bytes"] = BUFFERED_BODIES * settings["max_body_bytes"]
-    elif settings["max_buffered_bytes"] < settings["max_body_bytes"]:
-        problems.append(
-            f"server: max_buffered_bytes: must be at least max_body_bytes ({settings['max_body_bytes']})"
-        )
-    return ServerSettings(**settings)
+    return RegistryConfig(path=path, store=store_at, models=tuple(specs), server=server, tag=tag)
 
 
 def _parse_model(raw_name: Any, data: Any, problems: list[str]) -> ModelSpec | None:

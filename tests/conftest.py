@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from api import create_app
+from tests.s3_server import s3  # noqa: F401  (the session's S3 server, for any test that asks)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = ROOT / "config.yaml"

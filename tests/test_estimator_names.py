@@ -16,7 +16,7 @@ from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from registry.loader import class_path
+from registry.estimator_checks import class_path
 from tests.add_helpers import train_loans
 from tests.live import run_command
 

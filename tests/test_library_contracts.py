@@ -30,7 +30,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from api.observability.metrics import MULTIPROC_ENV, archive_dead_worker
+from api.observability.metrics_dir import MULTIPROC_ENV, archive_dead_worker
 from api.server.http_errors import ErrorWriter, PathKeepingRequest
 from api.server.master import ServerLogger, gunicorn_options
 from api.server.one_write import OneWriteResponse, _Gathered
@@ -46,7 +46,7 @@ def parameters(function: Any) -> list[str]:
 
 
 # (owner, attribute, the parameters the patch calls it with or overrides it with, the patch)
-METRICS_ARCHIVE = "api/observability/metrics.py archive_dead_worker"
+METRICS_ARCHIVE = "api/observability/metrics_dir.py archive_dead_worker"
 SURFACES = [
     (util, "write_error", parameters(ErrorWriter.__call__)[1:], "api/server/http_errors.py ErrorWriter"),
     (
@@ -101,7 +101,7 @@ SURFACES = [
         values,
         "get_value_class",
         [],
-        "api/observability/metrics.py enable_multiprocess",
+        "api/observability/metrics_dir.py enable_multiprocess",
     ),
     (RandomForestClassifier, "_validate_X_predict", ["self", "X"], "registry/inference.py forest_proba"),
     (
@@ -208,7 +208,8 @@ def run_python(code: str, env: dict[str, str | None], *args: str) -> str:
 
 SWITCH_AFTER_IMPORT = """
 import os
-from api.observability.metrics import enable_multiprocess, instruments
+from api.observability.metrics import instruments
+from api.observability.metrics_dir import enable_multiprocess
 path = enable_multiprocess()
 instruments().reloads.labels("ok").inc()
 print(os.getpid(), *sorted(os.listdir(path)))
@@ -221,7 +222,7 @@ def test_multiprocess_mode_switched_on_after_import_writes_this_process_files(tm
     assert f"counter_{pid}.db" in files, (
         f"a counter made after enable_multiprocess wrote no file (found {files}): prometheus_client no "
         "longer reads values.ValueClass when a metric is made; revisit "
-        "api/observability/metrics.py enable_multiprocess"
+        "api/observability/metrics_dir.py enable_multiprocess"
     )
 
 
@@ -247,7 +248,7 @@ def test_a_dead_workers_counts_folded_into_the_archive_are_summed_by_the_collect
     multiprocess.MultiProcessCollector(registry, str(tmp_path))
     assert registry.get_sample_value("jobs_total") == 6.0, (
         "the archive of two dead workers' counts does not read back as their sum: revisit "
-        "api/observability/metrics.py archive_dead_worker "
+        "api/observability/metrics_dir.py archive_dead_worker "
         "(prometheus_client.mmap_dict or the file names changed)"
     )
 

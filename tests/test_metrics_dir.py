@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from api.observability.metrics import DIR_PREFIX, LOCK_FILE, remove_orphaned_dirs
+from api.observability.metrics_dir import DIR_PREFIX, LOCK_FILE, remove_orphaned_dirs
 from tests.conftest import EXAMPLE_CONFIG
 from tests.live import serving, worker_pids
 
 HOLD_LOCK = (
-    "import sys, time; from api.observability.metrics import _locked; _locked(sys.argv[1]); "
+    "import sys, time; from api.observability.metrics_dir import _locked; _locked(sys.argv[1]); "
     "print('held', flush=True); "
     "time.sleep(60)"
 )

@@ -1,27 +1,13 @@
 """Prometheus metrics: the instruments, the hook that counts every predict and infer answer, and
-``GET /metrics``.
-
-Under gunicorn the counts live in prometheus-client's multiprocess mode: each process writes its
-own files in a directory private to one server, created empty when it starts and removed when it
-stops (or, when it was killed before it could, by the next server to start), and a scrape sums
-every file there. A worker that dies (replaced after a crash or a
-timeout, or retired by a reload) would leave its files behind for good, one set per worker ever
-started: the master folds them into one archive file per kind as each worker exits
-(``archive_dead_worker``), so what it counted is kept and the directory stays the size of the
-live workers.
+``GET /metrics``. Under gunicorn the counts live in prometheus-client's multiprocess mode, in a
+directory private to one server (api.observability.metrics_dir), and a scrape sums every file there.
 """
 
 from __future__ import annotations
 
-import atexit
-import fcntl
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response
@@ -34,15 +20,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
-    values,
 )
-from prometheus_client.mmap_dict import MmapedDict
 
+from api.observability.metrics_dir import multiprocess_dir
 from api.wsgi.pipeline import SERVED_KEY, Served, StartResponse
 from registry.registry import AVAILABLE, FAILED, Registry
 from registry.shadow import DROPPED, RESULTS, ShadowJob, ShadowOutcome
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 bp = Blueprint("metrics", __name__)
@@ -62,6 +46,7 @@ HELP = {
         " (agree, disagree, error, or dropped when the worker shed the work)"
     ),
     "shadow_duration_seconds": "Time a shadow version took per request it ran (after the answer was sent)",
+    "store_polls_total": "Polls of a remote config by serve --watch: changed, unchanged or error",
     "connections_shed_total": (
         "Connections closed to make room: idle or header-less (idle) or stalled requests (busy)"
         " past the connection limit, stalled bodies and answers past server.max_buffered_bytes (buffers)"
@@ -92,6 +77,7 @@ class Instruments:
             Histogram, "shadow_duration_seconds", ("model", "shadow"), buckets=LATENCY_BUCKETS
         )
         self.reloads = _metric(Counter, "reloads_total", ("result",))
+        self.store_polls = _metric(Counter, "store_polls_total", ("result",))
         self.shed = _metric(Counter, "connections_shed_total", ("reason",))
         self.refused = _metric(Counter, "bodies_refused_total")
         # labels() checks the values and takes a lock on every call; each series
@@ -108,89 +94,10 @@ class Instruments:
         return found
 
 
-DIR_PREFIX = "model-registry-metrics-"
-LOCK_FILE = ".lock"  # locked by the server whose directory it is, while any of its processes runs
-_held_locks: list[int] = []  # the master's lock, open for its life (its workers inherit it)
-
-
 @cache
 def instruments() -> Instruments:
     """This process's instruments (created on first use, so ``enable_multiprocess`` can come first)."""
     return Instruments()
-
-
-def enable_multiprocess() -> str:
-    """Give this server a private, empty metrics directory and switch prometheus-client to it.
-
-    Call in the master before any instrument exists. The directory is removed when the master
-    exits (workers, which inherit the exit hook, leave it alone). Its lock file stays locked
-    while the master or any of its workers runs, and the directories of servers killed before
-    their exit hook ran (SIGKILL, the OOM killer) are removed here, by the next server to start.
-    """
-    remove_orphaned_dirs(tempfile.gettempdir())
-    path = tempfile.mkdtemp(prefix=DIR_PREFIX)
-    _held_locks.append(_locked(os.path.join(path, LOCK_FILE)))
-    os.environ[MULTIPROC_ENV] = path
-    values.ValueClass = values.get_value_class()
-    master = os.getpid()
-    atexit.register(lambda: os.getpid() == master and shutil.rmtree(path, ignore_errors=True))
-    return path
-
-
-def remove_orphaned_dirs(root: str) -> list[str]:
-    """Remove, from ``root``, this user's metrics directories that no process holds any more;
-    returns their paths.
-
-    A server's lock (``flock``) lasts as long as one of its processes runs, whatever its PID or
-    PID namespace (a container's master is PID 1 in every run), and ends with it even on SIGKILL.
-    A directory without a lock file (made by an older release) is left alone.
-    """
-    removed = []
-    for entry in Path(root).glob(f"{DIR_PREFIX}*"):
-        lock = entry / LOCK_FILE
-        if entry.is_dir() and entry.stat().st_uid == os.getuid() and lock.is_file():
-            try:
-                held = _locked(str(lock))
-            except BlockingIOError:
-                continue  # a running server's
-            shutil.rmtree(entry, ignore_errors=True)
-            os.close(held)
-            removed.append(str(entry))
-    return removed
-
-
-def _locked(path: str) -> int:
-    """An open descriptor of ``path`` holding its exclusive lock; BlockingIOError if another has it."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BaseException:
-        os.close(descriptor)
-        raise
-    return descriptor
-
-
-def multiprocess_dir() -> str | None:
-    return os.environ.get(MULTIPROC_ENV) or None
-
-
-def archive_dead_worker(pid: int) -> None:
-    """Fold a dead worker's counters and histograms into the archive files, then delete its files."""
-    path = multiprocess_dir()
-    if path is None:
-        return
-    multiprocess.mark_process_dead(pid, path)
-    for kind in ("counter", "histogram"):
-        dead = os.path.join(path, f"{kind}_{pid}.db")
-        if not os.path.exists(dead):
-            continue
-        archive = MmapedDict(os.path.join(path, f"{kind}_archive.db"))
-        try:
-            for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(dead):
-                archive.write_value(key, archive.read_value(key)[0] + value, timestamp)
-        finally:
-            archive.close()
-        os.remove(dead)
 
 
 def record_versions(registry: Registry) -> None:
@@ -203,6 +110,11 @@ def record_versions(registry: Registry) -> None:
 
 def record_reload(failed: bool) -> None:
     instruments().reloads.labels("failed" if failed else "ok").inc()
+
+
+def record_store_poll(result: str) -> None:
+    """Count one poll of a remote config (changed, unchanged or error)."""
+    instruments().store_polls.labels(result).inc()
 
 
 def record_shed(reason: str) -> None:

@@ -23,11 +23,16 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from api.observability.logs import logging_config
-from api.observability.metrics import archive_dead_worker, record_reload, record_versions
+from api.observability.metrics import record_reload, record_versions
+from api.observability.metrics_dir import archive_dead_worker
 from api.server.allocator import keep_freed_memory
 from api.server.fd_limit import connection_limit
+from api.server.store_watch import follow_config
 from api.server.worker import block_stop_signals, unblock_stop_signals
 from api.wsgi.state import registry_of
+from registry.config_source import DEFAULT_POLL_INTERVAL_S
+from registry.poll_status import PollBoard, open_board
+from spec.locations import Url
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +45,19 @@ class RegistryServer(BaseApplication):
         app: Flask,
         options: dict[str, Any],
         rebuild: Callable[[Flask], Flask],
-        watch: Path | None = None,
+        watch: Path | Url | None = None,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
     ) -> None:
         self.application = app
+        # made before the workers fork, so that they all see what the master's polls find
+        board = open_board(str(watch)) if isinstance(watch, Url) else None
+        if board is not None:
+            board.record(None)  # the config was just read
         self.options = {
             **options,
-            "when_ready": partial(_when_ready, watch=watch),
+            "when_ready": partial(
+                _when_ready, watch=watch, server=self, interval_s=poll_interval_s, board=board
+            ),
             "pre_fork": _pre_fork,
             "post_fork": _post_fork,
             "post_worker_init": _post_worker_init,
@@ -53,6 +65,7 @@ class RegistryServer(BaseApplication):
             "on_exit": _on_exit,
         }
         self.rebuild = rebuild
+        self.reloads = 0
         # The master forks workers with the stop signals blocked (api.server.worker); it takes them again
         # as soon as fork() returns.
         os.register_at_fork(after_in_parent=unblock_stop_signals)
@@ -84,13 +97,18 @@ class RegistryServer(BaseApplication):
         except Exception:
             log.exception("reload failed, keeping the serving set", extra={"event": "reload"})
             failed = True
+        self.reloads += 1  # what a poll of a remote config waits for (api.server.store_watch)
         record_reload(failed)
         freeze_loaded_objects()
 
 
-def _when_ready(arbiter: Any, watch: Path | None) -> None:
+def _when_ready(
+    arbiter: Any, watch: Path | Url | None, server: RegistryServer, interval_s: float, board: PollBoard | None
+) -> None:
     log.info("serving on %s", ", ".join(str(a) for a in arbiter.LISTENERS), extra={"event": "start"})
-    if watch is not None:
+    if isinstance(watch, Url) and board is not None:
+        follow_config(server, arbiter, watch, interval_s, board)
+    elif watch is not None:
         watch_file(watch)(arbiter)
 
 

@@ -15,6 +15,7 @@ from flask_smorest import Api
 from api.endpoints import docs, docs_v2, health, home, models, v2_metadata
 from api.observability import metrics
 from api.observability.metrics import MetricsHook
+from api.observability.metrics_dir import multiprocess_dir
 from api.observability.request_log import RequestIdHook
 from api.server import shadow
 from api.wsgi import errors, state
@@ -84,6 +85,6 @@ def create_app_for(registry: Registry, token: str | None = None, access_log: boo
     dispatcher = Dispatcher(pipeline, app.wsgi_app, token, render_error_for)
     app.wsgi_app = RequestIdHook(MetricsHook(dispatcher), access_log)
     shadow.set_recorder(metrics.record_shadow)
-    if metrics.multiprocess_dir() is None:  # under gunicorn each worker records what it serves
+    if multiprocess_dir() is None:  # under gunicorn each worker records what it serves
         metrics.record_versions(registry)
     return app
