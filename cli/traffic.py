@@ -5,24 +5,25 @@ model's split and shadow in config.yaml (comments and layout kept), check the re
 The weights given are the whole split: a version left out gets no share. The edited file is
 parsed before it is written, so a mistake (an unknown version, a negative weight, all weights 0)
 is reported like any config error and the file stays as it was; it then replaces the old one in
-one rename, so a server reloading (SIGHUP, ``--watch``) reads either the old split or the new.
+one rename, so a server reloading (SIGHUP, ``--watch``) reads either the old split or the new. A
+config at a URL is replaced by a conditional write (registry.config_write).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
 
-import yaml
-
-from batch.staging import StagedOutput
 from cli.check import EXIT_CONFIG_ERROR, check
 from registry.config_edit import KEEP_SHADOW, set_traffic
-from spec.config import ModelSpec, RegistryConfig, default_config_path, parse_config, read_config
+from registry.config_source import read_config_at
+from registry.config_write import rewrite_config
+from registry.stores import StoreError
+from spec.config import ModelSpec, RegistryConfig, config_location
 from spec.errors import ConfigError
+from spec.locations import Url
 
 
 def add_traffic_parser(commands: argparse._SubParsersAction, config_help: str) -> None:
@@ -42,7 +43,7 @@ def add_traffic_parser(commands: argparse._SubParsersAction, config_help: str) -
 
 def run_traffic(args: argparse.Namespace) -> int:
     """Carry out ``traffic`` as parsed; returns the exit status."""
-    path = default_config_path(args.config)
+    path = config_location(args.config)
     try:
         weights = parse_weight_arguments(args.weights)
     except ValueError as exc:
@@ -51,11 +52,14 @@ def run_traffic(args: argparse.Namespace) -> int:
     shadow = None if args.no_shadow else args.shadow if args.shadow is not None else KEEP_SHADOW
     try:
         if weights is None and shadow is KEEP_SHADOW:
-            print(split_line(_model(read_config(path), args.name)))
+            print(split_line(_model(read_config_at(path), args.name)))
             return 0
         config = write_traffic(path, args.name, weights, shadow)
     except ConfigError as exc:
         print(exc.message, file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except StoreError as exc:
+        print(f"traffic: {exc}; nothing was changed", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     from registry.loader import load_registry  # scikit-learn: seconds, not needed to print
 
@@ -80,31 +84,12 @@ def parse_weight_arguments(items: list[str]) -> dict[str, int] | None:
     return weights
 
 
-def write_traffic(path: Path, model: str, weights: dict[str, int] | None, shadow: object) -> RegistryConfig:
-    """Edit the file at ``path``, parse the result, and write it in one rename; returns the parsed
-    config. Raises ``ConfigError`` (the file unchanged) when the result is wrong."""
-    text = read_config_text(path)
-    try:
-        edited = set_traffic(text, model, weights, shadow)
-    except ValueError as exc:
-        raise ConfigError([str(exc)], str(path)) from None
-    config = parse_config(yaml.safe_load(edited.text), path)
-    staged = StagedOutput.beside(str(path))
-    try:
-        staged.staged.write_text(edited.text, encoding="utf-8")
-        shutil.copymode(path, staged.staged)
-        staged.publish()
-    finally:
-        staged.discard()
-    return config
-
-
-def read_config_text(path: Path) -> str:
-    """The config file's text; raises ``ConfigError`` when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"cannot read the file: {exc}"], str(path)) from None
+def write_traffic(
+    where: Path | Url, model: str, weights: dict[str, int] | None, shadow: object
+) -> RegistryConfig:
+    """Set the split in the config at ``where`` (a conditional write for a URL); returns it parsed.
+    Raises ``ConfigError`` (the config unchanged) when the result is wrong."""
+    return rewrite_config(where, lambda text: set_traffic(text, model, weights, shadow).text)
 
 
 def split_line(model: ModelSpec) -> str:

@@ -143,3 +143,38 @@ def test_add_to_a_file_url_config(store_copy: Path, artifacts: dict[str, Path], 
 
 def versions_local(config: Path) -> list[str]:
     return sorted(yaml.safe_load(config.read_text())["models"]["loans"]["versions"])
+
+
+def test_traffic_writes_a_remote_config_conditionally(remote: str, artifacts: dict[str, Path]) -> None:
+    assert main(["add", str(artifacts["loans"]), "--model", "loans", "--config", remote]) == 0
+    assert main(["add", str(artifacts["loans"]), "--model", "loans", "--config", remote]) == 0
+    assert main(["traffic", "loans", "1=90", "2=10", "--config", remote]) == 0
+    text = get(remote).decode()
+    assert text.startswith(CONFIG_COMMENT)
+    assert yaml.safe_load(text)["models"]["loans"]["traffic"] == {"1": 90, "2": 10}
+
+
+def test_a_config_changed_between_read_and_write_is_edited_again(
+    remote: str, artifacts: dict[str, Path]
+) -> None:
+    """Another writer's add lands while traffic edits: the conditional write fails, the edit is made
+    again on the config as it is now, and both changes are kept."""
+    from registry.config_edit import KEEP_SHADOW, set_traffic
+    from registry.config_write import rewrite_config
+
+    assert main(["add", str(artifacts["loans"]), "--model", "loans", "--config", remote]) == 0
+    seen: list[str] = []
+
+    def edit(text: str) -> str:
+        seen.append(text)
+        if len(seen) == 1:  # the other writer, between our read and our write
+            assert main(["add", str(artifacts["loans"]), "--model", "loans", "--config", remote]) == 0
+        return set_traffic(
+            text, "loans", {"1": 50, "2": 50} if len(seen) > 1 else {"1": 100}, KEEP_SHADOW
+        ).text
+
+    rewrite_config(location(remote), edit)
+    assert len(seen) == 2
+    assert list(yaml.safe_load(seen[0])["models"]["loans"]["versions"]) == ["1"]
+    assert versions(remote, "loans") == ["1", "2"]
+    assert yaml.safe_load(get(remote))["models"]["loans"]["traffic"] == {"1": 50, "2": 50}
