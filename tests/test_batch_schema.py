@@ -21,6 +21,7 @@ from batch.output_types import label_dtype
 from cli.main import main
 from tests.add_helpers import loan_frame, served, train_defaults, train_loans
 from tests.conftest import dump_model, write_config
+from tests.test_batch_predict import write_input
 
 LOAN_FEATURES = [
     {"name": "grade", "type": "category", "categories": ["A", "B", "C", "D"], "required": False},
@@ -81,16 +82,6 @@ def with_bad_rows(frame: pd.DataFrame, rows: list[int], bad: dict[str, Any]) -> 
     for row, (column, value) in zip(rows, itertools.cycle(bad.items()), strict=False):
         spoiled.at[row, column] = value
     return spoiled
-
-
-def write_input(frame: pd.DataFrame, path: Path) -> Path:
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif path.suffix == ".jsonl":
-        frame.to_json(path, orient="records", lines=True)
-    else:
-        frame.to_parquet(path, index=False)
-    return path
 
 
 def read_back(path: Path, dtypes: dict[str, str]) -> pd.DataFrame:
