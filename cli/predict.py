@@ -26,9 +26,11 @@ from batch.progress import Progress
 from batch.scoring import ChunkScorer
 from batch.staging import StagedOutput
 from batch.stopping import Stopped, StopSignals
+from registry.config_source import check_store_reachable, read_config_at
 from registry.loader import load_registry
 from registry.registry import ModelVersion
-from spec.config import default_config_path, read_config
+from registry.stores import StoreError
+from spec.config import config_location
 from spec.errors import PredictionError, RegistryError
 
 EXIT_ROWS_FAILED = 1
@@ -48,7 +50,7 @@ def predict_command(args: argparse.Namespace) -> int:
             return score_file(version, depth, args.input, args.output, args.errors, args.chunk_rows)
         except Stopped:
             pass
-        except (BatchUsageError, RegistryError) as exc:
+        except (BatchUsageError, RegistryError, StoreError) as exc:
             if stop.received is None:
                 message = exc.message if isinstance(exc, RegistryError) else str(exc)
                 print(f"model-registry predict: {message}", file=sys.stderr)
@@ -120,7 +122,8 @@ def score_file(
 def _resolve(args: argparse.Namespace) -> tuple[ModelVersion, int]:
     """The available version that ``NAME[/VERSION]`` names, and the config's JSON depth limit."""
     name, _, version = args.target.partition("/")
-    config = read_config(default_config_path(args.config))
+    config = read_config_at(config_location(args.config))  # a local path or a URL, as serve reads
+    check_store_reachable(config)
     registry = load_registry(config)
     return registry.resolve_available(name, version or None), config.server.max_json_depth
 

@@ -10,6 +10,7 @@ from subprocess import PIPE
 from typing import Any
 
 import joblib
+import pandas as pd
 import pytest
 import yaml
 
@@ -30,6 +31,7 @@ from tests.s3_server import (
     s3fs_client,
     upload_config,
 )
+from tests.test_batch_predict import flowers_rows
 from tests.test_store_urls import remote_models
 
 
@@ -178,3 +180,18 @@ def test_a_config_changed_between_read_and_write_is_edited_again(
     assert list(yaml.safe_load(seen[0])["models"]["loans"]["versions"]) == ["1"]
     assert versions(remote, "loans") == ["1", "2"]
     assert yaml.safe_load(get(remote))["models"]["loans"]["traffic"] == {"1": 50, "2": 50}
+
+
+def test_predict_scores_a_file_with_a_remote_config(
+    remote: str, trained: dict[str, Any], tmp_path: Path
+) -> None:
+
+    rows = flowers_rows(50)
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    out = tmp_path / "out.csv"
+    assert (
+        main(["predict", "flowers/1", str(tmp_path / "in.csv"), "--output", str(out), "--config", remote])
+        == 0
+    )
+
+    assert pd.read_csv(out)["label"].tolist() == trained["flowers"].predict(rows).tolist()
