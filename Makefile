@@ -32,14 +32,16 @@ test: $(INSTALLED_DEV) $(ARTIFACTS)
 check: $(INSTALLED) $(ARTIFACTS)
 	$(BIN)/model-registry check --config config.yaml
 
-# Our server against a naive Flask baseline, measured with wrk (Debian: apt-get install wrk).
-# Options pass through, e.g. make bench BENCH_ARGS="--duration 2 --reps 1"; see bench/README.md.
+# Our server against a naive Flask baseline, measured with wrk (Debian: apt-get install wrk), then
+# what a traffic split and a shadow cost (TRAFFIC=0 skips that part). Options pass through, e.g.
+# make bench BENCH_ARGS="--duration 2 --reps 1" TRAFFIC_ARGS="--reps 1"; see bench/README.md.
 bench: $(INSTALLED_DEV) $(ARTIFACTS)
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+	$(if $(filter 0,$(TRAFFIC)),,$(BIN)/python -m bench.load.traffic $(TRAFFIC_ARGS))
 
 # What a traffic split and a shadow cost (bench/load/traffic.py); report in bench/results/traffic.md.
 bench-traffic: $(INSTALLED_DEV) $(ARTIFACTS)
-	$(BIN)/python -m bench.load.traffic $(BENCH_ARGS)
+	$(BIN)/python -m bench.load.traffic $(TRAFFIC_ARGS)
 
 # Ten minutes of mixed good and bad requests against --workers 2, with one reload in the middle;
 # fails on any failed request or memory growth of 5 % or more. E.g. make soak SOAK_ARGS="--duration 60".

@@ -28,10 +28,20 @@ def saved_results() -> dict[str, float]:
     return {path.name: path.stat().st_mtime for path in (ROOT / "bench" / "results").glob("*.md")}
 
 
-def make_bench(arguments: str, report: Path, timeout_s: float) -> subprocess.CompletedProcess[str]:
-    """``make bench`` with ``arguments``, its report written to ``report``; asserts it exited 0."""
+def make_bench(
+    arguments: str, report: Path, timeout_s: float, traffic: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``make bench`` with ``arguments``, its report written to ``report``, and its traffic part run
+    with ``traffic`` as TRAFFIC_ARGS (None: skipped); asserts it exited 0."""
+    traffic_args = ["TRAFFIC=0"] if traffic is None else [f"TRAFFIC_ARGS={traffic}"]
     result = subprocess.run(
-        ["make", "--no-print-directory", "bench", f"BENCH_ARGS={arguments} --no-scaling --output {report}"],
+        [
+            "make",
+            "--no-print-directory",
+            "bench",
+            f"BENCH_ARGS={arguments} --no-scaling --output {report}",
+            *traffic_args,
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -45,7 +55,11 @@ def test_make_bench_writes_a_report_with_numbers(tmp_path: Path) -> None:
     require_wrk()
     report = tmp_path / "bench.md"
     results_before = saved_results()
-    result = make_bench(TINY, report, timeout_s=120)
+    traffic = tmp_path / "traffic.md"
+    tiny_traffic = f"--rounds 30 --split-requests 200 --seconds 1 --reps 1 --output {traffic}"
+    result = make_bench(TINY, report, timeout_s=180, traffic=tiny_traffic)
+    for measure in ("drawn by weight ÷ named", "routed by X-Routing-Key ÷ named"):
+        assert re.search(rf"^\| {measure} \| {NUMBER} \| ≤ 1.03 \|$", traffic.read_text(), re.M), measure
     text = report.read_text()
     assert text in result.stdout  # the report is also printed
     for scenario in ("iris, 1 row", "penguins, 1 row"):
