@@ -25,8 +25,8 @@ def test_the_docs_link_to_the_latest_reports_that_exist() -> None:
     root = RESULTS.parents[1]
     for doc, prefix in ((root / "README.md", ""), (root / "docs" / "performance.md", "../")):
         links = set(re.findall(r"\]\(((?:\.\./)?bench/results/[^)]+)\)", doc.read_text()))
-        assert links == {f"{prefix}bench/results/bench.md", f"{prefix}bench/results/soak.md"}, doc
-        assert all((doc.parent / link).is_file() for link in links)
+        assert links >= {f"{prefix}bench/results/bench.md", f"{prefix}bench/results/soak.md"}, doc
+        assert all((doc.parent / link).is_file() for link in links), doc
 
 
 def test_write_report_creates_the_folder(tmp_path: Path) -> None:
