@@ -9,15 +9,13 @@ now, ``ATTEMPTS`` times in all.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 from registry.config_source import read_config_text
-from registry.stores import WriteConflict, replace_if
+from registry.stores import WriteConflict, replace_file, replace_if
 from spec.config import RegistryConfig, parse_config
 from spec.errors import ConfigError
 from spec.locations import Url
@@ -39,7 +37,7 @@ def rewrite_config(where: Path | Url, edit: Callable[[str], str]) -> RegistryCon
             raise ConfigError([str(exc)], str(where)) from None
         config = parse_config(yaml.safe_load(text), where)
         if not isinstance(where, Url):
-            _replace_local(where, text)
+            replace_file(where, text.encode("utf-8"))
             return config
         try:
             replace_if(where, text.encode("utf-8"), read.config.tag)
@@ -50,16 +48,3 @@ def rewrite_config(where: Path | Url, edit: Callable[[str], str]) -> RegistryCon
         [f"changed by other writers {ATTEMPTS} times while this edit was made; nothing was changed"],
         str(where),
     )
-
-
-def _replace_local(path: Path, text: str) -> None:
-    """Write ``text`` beside ``path`` with its mode, then rename it over ``path``."""
-    descriptor, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.chmod(staged, path.stat().st_mode & 0o7777)
-        os.replace(staged, path)
-    except BaseException:
-        Path(staged).unlink(missing_ok=True)
-        raise

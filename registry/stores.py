@@ -253,6 +253,18 @@ def _local_replace_if(url: Url, path: Path, data: bytes, tag: str | None) -> Non
         status = path.stat()
         if tag_of({"mtime": status.st_mtime, "size": status.st_size, "ino": status.st_ino}) != tag:
             raise WriteConflict(url, "changed since it was read")
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".incoming-", delete=False) as staged:
-            staged.write(data)
-        os.replace(staged.name, path)
+        replace_file(path, data)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` beside the local file ``path`` with its mode, then rename it over ``path``: a
+    reader sees the old bytes or the new, never part of them."""
+    descriptor, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".incoming")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.chmod(staged, path.stat().st_mode & 0o7777)
+        os.replace(staged, path)
+    except BaseException:
+        Path(staged).unlink(missing_ok=True)
+        raise

@@ -57,13 +57,9 @@ class RegistryConfig:
     tag: str | None = None
 
 
-def default_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """The config path: ``explicit`` if given, else ``$MODEL_REGISTRY_CONFIG``, else ./config.yaml."""
-    return Path(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
-
-
 def config_location(explicit: str | os.PathLike[str] | None = None) -> Path | Url:
-    """Like ``default_config_path``, but a URL (``s3://bucket/prefix/config.yaml``) stays a ``Url``."""
+    """Where the config is: ``explicit`` if given, else ``$MODEL_REGISTRY_CONFIG``, else ./config.yaml;
+    a URL (``s3://bucket/prefix/config.yaml``) as a ``Url``, anything else as a local ``Path``."""
     return location(explicit or os.environ.get(CONFIG_ENV) or "config.yaml")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from spec.config import default_config_path, read_config
+from spec.config import config_location, read_config
 from spec.errors import ConfigError
 
 
@@ -268,7 +268,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MODEL_REGISTRY_CONFIG", raising=False)
-    assert default_config_path() == Path("config.yaml")
+    assert config_location() == Path("config.yaml")
     monkeypatch.setenv("MODEL_REGISTRY_CONFIG", "/srv/models.yaml")
-    assert default_config_path() == Path("/srv/models.yaml")
-    assert default_config_path("given.yaml") == Path("given.yaml")
+    assert config_location() == Path("/srv/models.yaml")
+    assert config_location("given.yaml") == Path("given.yaml")
